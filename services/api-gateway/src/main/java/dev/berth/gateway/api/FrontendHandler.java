@@ -1,0 +1,481 @@
+package dev.berth.gateway.api;
+
+import dev.berth.gateway.auth.Tenants;
+import dev.berth.gateway.proxy.ProxyExchange;
+import dev.berth.gateway.system.SystemEndpoints;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import org.jboss.logging.Logger;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.EnumSet;
+import java.util.concurrent.CompletionException;
+import java.util.regex.Pattern;
+
+/**
+ * One client connection of the Docker API: parses requests one at a time, answers the gateway's own endpoints,
+ * hands the others to a {@link ProxyExchange}, and turns the connection into a raw byte pipe when a service
+ * hijacks it (attach, exec).
+ *
+ * <p>Everything here runs on the connection's event loop, and so does the backend connection of its exchange,
+ * so no state needs locking.
+ */
+public final class FrontendHandler extends ChannelInboundHandlerAdapter {
+
+    private static final Logger LOG = Logger.getLogger(FrontendHandler.class);
+
+    /** Endpoints that hijack the connection even when the client sends no Upgrade header (docker-java's exec). */
+    private static final Pattern HIJACKING = Pattern.compile("^/(containers/[^/]+/attach|exec/[^/]+/start)$");
+
+    /** Why reading from the client is paused; reading resumes when no reason is left. */
+    public enum ReadBlocker { PIPELINED, CONNECTING, BACKEND_FULL }
+
+    private final GatewayContext gateway;
+    private final ArrayDeque<Object> pipelined = new ArrayDeque<>();
+    private final EnumSet<ReadBlocker> blockers = EnumSet.noneOf(ReadBlocker.class);
+    private ChannelHandlerContext ctx;
+
+    /** The request being served, or null between requests. */
+    private Exchange exchange;
+    /** The client sent FIN. */
+    private boolean inputShutdown;
+    /** The connection is a raw pipe now; HTTP is over on it. */
+    private boolean raw;
+
+    public FrontendHandler(GatewayContext gateway) {
+        this.gateway = gateway;
+    }
+
+    /** The state of one request on this connection. */
+    private static final class Exchange {
+        final boolean keepAlive;
+        final boolean hijackCapable;
+        /** No body announced: answering before its (empty) end arrives costs nothing. */
+        final boolean bodiless;
+        ProxyExchange proxy;
+        boolean requestComplete;
+        boolean responseComplete;
+        boolean closeAfter;
+
+        Exchange(boolean keepAlive, boolean hijackCapable, boolean bodiless) {
+            this.keepAlive = keepAlive;
+            this.hijackCapable = hijackCapable;
+            this.bodiless = bodiless;
+            this.closeAfter = !keepAlive;
+        }
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (raw) {
+            if (exchange != null && exchange.proxy != null && msg instanceof ByteBuf bytes) {
+                exchange.proxy.clientBytes(bytes);
+            } else {
+                ReferenceCountUtil.release(msg);
+            }
+            return;
+        }
+        if (exchange != null && exchange.requestComplete) {
+            if (exchange.hijackCapable && msg instanceof ByteBuf bytes) {
+                // stdin that follows a hijacking request, before the service has answered
+                if (exchange.proxy != null) {
+                    exchange.proxy.clientBytes(bytes);
+                } else {
+                    bytes.release();
+                }
+                return;
+            }
+            pipelined.add(msg);
+            block(ReadBlocker.PIPELINED);
+            return;
+        }
+        handle(msg);
+    }
+
+    private void handle(Object msg) {
+        if (msg instanceof HttpObject http && http.decoderResult().isFailure()) {
+            ReferenceCountUtil.release(msg);
+            Throwable cause = http.decoderResult().cause();
+            if (exchange == null) {
+                exchange = new Exchange(false, false, true);
+                exchange.requestComplete = true;
+                respond(gateway.responses().error(HttpResponseStatus.BAD_REQUEST,
+                        "malformed HTTP request: " + (cause == null ? "unknown error" : cause.getMessage())));
+            } else {
+                // a request body that stopped making sense: nothing sensible can follow on this connection
+                ctx.close();
+            }
+            return;
+        }
+        if (msg instanceof HttpRequest request) {
+            startRequest(request);
+        }
+        if (msg instanceof HttpContent content) {
+            requestContent(content);
+        } else if (!(msg instanceof HttpRequest)) {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    private void startRequest(HttpRequest request) {
+        String uri = request.uri();
+        if (uri.startsWith("http://") || uri.startsWith("https://")) {
+            int slash = uri.indexOf('/', uri.indexOf("//") + 2);
+            uri = slash < 0 ? "/" : uri.substring(slash);
+        }
+        int q = uri.indexOf('?');
+        String rawPath = q < 0 ? uri : uri.substring(0, q);
+        String query = q < 0 ? "" : uri.substring(q);
+
+        ApiVersion.Split split = ApiVersion.split(rawPath);
+        String path = split.path();
+        boolean upgradeTcp = isTcpUpgrade(request);
+        boolean hijackCapable = upgradeTcp || HIJACKING.matcher(path).matches();
+        exchange = new Exchange(HttpUtil.isKeepAlive(request), hijackCapable,
+                !HttpUtil.isTransferEncodingChunked(request) && HttpUtil.getContentLength(request, 0L) == 0L);
+
+        Route route = path.startsWith("/") ? Route.of(path, split.version() != null) : null;
+        if (route == null) {
+            respond(gateway.responses().error(HttpResponseStatus.NOT_FOUND, "page not found"));
+            return;
+        }
+        if (split.version() != null) {
+            String rejection = split.version().rejection();
+            if (rejection != null) {
+                respond(gateway.responses().error(HttpResponseStatus.BAD_REQUEST, rejection));
+                return;
+            }
+        }
+        boolean ping = route instanceof Route.Local local && local.endpoint() == Route.Endpoint.PING;
+        String tenant = Tenants.DEFAULT_TENANT;
+        if (!(ping && gateway.config().auth().pingOpen())) {
+            Tenants.Decision decision = gateway.tenants().authenticate(request.headers().get(HttpHeaderNames.AUTHORIZATION));
+            if (decision instanceof Tenants.Decision.Refused refused) {
+                FullHttpResponse unauthorized = gateway.responses().error(HttpResponseStatus.UNAUTHORIZED, refused.message());
+                unauthorized.headers().set(HttpHeaderNames.WWW_AUTHENTICATE,
+                        path.startsWith("/v2") && split.version() == null ? "Basic realm=\"berth\"" : "Bearer realm=\"berth\"");
+                respond(unauthorized);
+                return;
+            }
+            tenant = ((Tenants.Decision.Allowed) decision).tenant();
+        }
+
+        if (LOG.isDebugEnabled()) {
+            LOG.debugf("%s %s %s (tenant %s, API %s) -> %s", ctx.channel().remoteAddress(), request.method(), uri, tenant,
+                    split.effective(), route);
+        }
+        if (route instanceof Route.Local local) {
+            local(local.endpoint(), request, tenant);
+            return;
+        }
+        Route.Service service = ((Route.Proxy) route).service();
+        if (HttpUtil.is100ContinueExpected(request)) {
+            // answered here, below the HTTP encoder, because the service never sees the Expect header
+            ctx.pipeline().context(DockerApiServer.RAW).writeAndFlush(
+                    Unpooled.copiedBuffer("HTTP/1.1 100 Continue\r\n\r\n", StandardCharsets.US_ASCII));
+        }
+        exchange.proxy = new ProxyExchange(this, ctx.channel(), gateway, service, request,
+                path + query, split.effective(), tenant, upgradeTcp);
+        exchange.proxy.start();
+    }
+
+    private static boolean isTcpUpgrade(HttpRequest request) {
+        String upgrade = request.headers().get(HttpHeaderNames.UPGRADE);
+        return upgrade != null && upgrade.equalsIgnoreCase("tcp")
+                && request.headers().containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true);
+    }
+
+    private void local(Route.Endpoint endpoint, HttpRequest request, String tenant) {
+        HttpMethod method = request.method();
+        boolean get = method.equals(HttpMethod.GET);
+        switch (endpoint) {
+            case PING -> {
+                if (get || method.equals(HttpMethod.HEAD)) {
+                    respond(gateway.responses().ping(!get));
+                } else {
+                    respond(gateway.responses().error(HttpResponseStatus.NOT_FOUND, "page not found"));
+                }
+            }
+            case VERSION -> respond(get
+                    ? gateway.responses().json(HttpResponseStatus.OK, gateway.system().version())
+                    : gateway.responses().error(HttpResponseStatus.NOT_FOUND, "page not found"));
+            case INFO -> {
+                if (!get) {
+                    respond(gateway.responses().error(HttpResponseStatus.NOT_FOUND, "page not found"));
+                    return;
+                }
+                Exchange current = exchange;
+                gateway.system().info(tenant).whenComplete((body, e) -> ctx.executor().execute(() -> {
+                    if (exchange != current || !ctx.channel().isActive()) {
+                        return;
+                    }
+                    respond(e == null
+                            ? gateway.responses().json(HttpResponseStatus.OK, body)
+                            : gateway.responses().error(HttpResponseStatus.INTERNAL_SERVER_ERROR,
+                                    "cannot assemble the system information: " + e.getMessage()));
+                }));
+            }
+            case EVENTS -> respond(gateway.responses().error(HttpResponseStatus.NOT_IMPLEMENTED,
+                    "the event stream (/events) is not available in this version of Berth yet"));
+            case SYSTEM_DF -> {
+                if (!get) {
+                    respond(gateway.responses().error(HttpResponseStatus.NOT_FOUND, "page not found"));
+                    return;
+                }
+                Exchange current = exchange;
+                gateway.system().diskUsage(tenant).whenComplete((body, e) -> ctx.executor().execute(() -> {
+                    if (exchange != current || !ctx.channel().isActive()) {
+                        return;
+                    }
+                    Throwable cause = e instanceof CompletionException ? e.getCause() : e;
+                    if (cause == null) {
+                        respond(gateway.responses().json(HttpResponseStatus.OK, body));
+                    } else if (cause instanceof SystemEndpoints.ServiceUnavailable unavailable) {
+                        respond(gateway.responses().error(HttpResponseStatus.SERVICE_UNAVAILABLE, unavailable.getMessage()));
+                    } else {
+                        respond(gateway.responses().error(HttpResponseStatus.BAD_GATEWAY,
+                                "cannot assemble the disk usage: " + cause.getMessage()));
+                    }
+                }));
+            }
+            case SWARM -> respond(gateway.responses().error(HttpResponseStatus.SERVICE_UNAVAILABLE,
+                    "This node is not a swarm manager. Use \"docker swarm init\" or \"docker swarm join\" to connect"
+                            + " this node to swarm and try again."));
+        }
+    }
+
+    private void requestContent(HttpContent content) {
+        Exchange current = exchange;
+        if (current == null) {
+            content.release();
+            return;
+        }
+        boolean last = content instanceof LastHttpContent;
+        if (last) {
+            current.requestComplete = true;
+        }
+        if (current.proxy != null) {
+            current.proxy.clientContent(content);
+        } else {
+            content.release();
+        }
+        if (last) {
+            if (current.hijackCapable && current.proxy != null && !current.responseComplete && !raw) {
+                // what follows is stdin for the service, not another request
+                HttpServerCodec codec = ctx.pipeline().get(HttpServerCodec.class);
+                if (codec != null) {
+                    codec.removeInboundHandler();
+                }
+                current.closeAfter = true;
+            }
+            maybeFinish();
+        }
+    }
+
+    /** Writes a complete response of the gateway's own and finishes the exchange's response side. */
+    private void respond(FullHttpResponse response) {
+        Exchange current = exchange;
+        if (current == null) {
+            response.release();
+            return;
+        }
+        if (!current.requestComplete && !current.bodiless) {
+            // the body of a request we refused is not worth reading: say so and close afterwards
+            current.closeAfter = true;
+        }
+        if (current.closeAfter || inputShutdown) {
+            response.headers().set("Connection", "close");
+        }
+        ctx.writeAndFlush(response);
+        current.responseComplete = true;
+        maybeFinish();
+    }
+
+    // ---- called by ProxyExchange (on this event loop) ----
+
+    /** Whether the connection must close after the current response (callers set Connection: close then). */
+    public boolean closesAfterResponse() {
+        Exchange current = exchange;
+        return current == null || current.closeAfter || inputShutdown || !current.requestComplete && !current.bodiless;
+    }
+
+    /** Sends the head of a proxied response. */
+    public void responseHead(HttpResponse head) {
+        if (closesAfterResponse()) {
+            head.headers().set("Connection", "close");
+            if (exchange != null) {
+                exchange.closeAfter = true;
+            }
+        }
+        ctx.writeAndFlush(head);
+    }
+
+    /**
+     * Sends the head of a response that hijacks the connection (101, or a close-delimited raw stream) and turns
+     * the connection into a raw pipe: no HTTP parsing or encoding from here on.
+     */
+    public void hijack(HttpResponse head) {
+        ctx.writeAndFlush(head);
+        raw = true;
+        blockers.remove(ReadBlocker.PIPELINED);
+        if (exchange != null) {
+            exchange.closeAfter = true;
+        }
+        // removing the codec hands any bytes it had buffered (early stdin) to channelRead as raw bytes
+        HttpServerCodec codec = ctx.pipeline().get(HttpServerCodec.class);
+        if (codec != null) {
+            ctx.pipeline().remove(codec);
+        }
+        releasePipelined();
+        updateAutoRead();
+    }
+
+    /** The service finished the response (or the raw stream); the connection goes on or closes. */
+    public void responseComplete() {
+        Exchange current = exchange;
+        if (current == null) {
+            return;
+        }
+        current.responseComplete = true;
+        if (raw) {
+            ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
+        maybeFinish();
+    }
+
+    /** The service failed after the response head went out: the client can only learn it from a closed socket. */
+    public void abort() {
+        ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    /** Answers with an error on behalf of the proxy (503 when a service is down). */
+    public void proxyError(HttpResponseStatus status, String message) {
+        respond(gateway.responses().error(status, message));
+    }
+
+    public void block(ReadBlocker reason) {
+        blockers.add(reason);
+        updateAutoRead();
+    }
+
+    public void unblock(ReadBlocker reason) {
+        blockers.remove(reason);
+        updateAutoRead();
+    }
+
+    private void updateAutoRead() {
+        boolean read = blockers.isEmpty();
+        if (ctx.channel().config().isAutoRead() != read) {
+            ctx.channel().config().setAutoRead(read);
+            if (read) {
+                ctx.read();
+            }
+        }
+    }
+
+    private void maybeFinish() {
+        Exchange current = exchange;
+        if (current == null || !current.responseComplete || raw) {
+            return;
+        }
+        if (!current.requestComplete && !current.closeAfter) {
+            // the (empty) end of a bodiless request is still on its way; the connection stays open for the next
+            return;
+        }
+        exchange = null;
+        blockers.remove(ReadBlocker.CONNECTING);
+        blockers.remove(ReadBlocker.BACKEND_FULL);
+        if (current.closeAfter || inputShutdown) {
+            releasePipelined();
+            ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
+        // replay what arrived meanwhile, up to the end of the next complete request
+        while ((exchange == null || !exchange.requestComplete) && !pipelined.isEmpty()) {
+            handle(pipelined.poll());
+        }
+        if (pipelined.isEmpty()) {
+            blockers.remove(ReadBlocker.PIPELINED);
+        }
+        updateAutoRead();
+    }
+
+    private void releasePipelined() {
+        Object msg;
+        while ((msg = pipelined.poll()) != null) {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        Exchange current = exchange;
+        if (current != null && current.proxy != null) {
+            current.proxy.clientWritabilityChanged(ctx.channel().isWritable());
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof ChannelInputShutdownEvent) {
+            inputShutdown = true;
+            Exchange current = exchange;
+            if (current == null) {
+                ctx.close();
+            } else if (current.proxy != null && (raw || (current.hijackCapable && current.requestComplete))) {
+                // the docker CLI half-closes right after the 101 when it has no stdin; output must keep flowing
+                current.proxy.clientHalfClosed();
+            } else if (current.proxy != null && current.proxy.responseStarted()) {
+                // as Go's server cancels a request whose client hung up: a followed log or a pending wait must
+                // not keep its service connection open for a reader that is gone
+                ctx.close();
+            } else {
+                current.closeAfter = true;
+            }
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        Exchange current = exchange;
+        exchange = null;
+        releasePipelined();
+        if (current != null && current.proxy != null) {
+            current.proxy.clientGone();
+        }
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        LOG.debugf(cause, "Docker API connection %s failed", ctx.channel().remoteAddress());
+        ctx.close();
+    }
+}

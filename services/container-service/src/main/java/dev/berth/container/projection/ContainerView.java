@@ -1,0 +1,40 @@
+package dev.berth.container.projection;
+
+import jakarta.persistence.Column;
+import jakarta.persistence.Entity;
+import jakarta.persistence.Id;
+import jakarta.persistence.Table;
+
+import java.time.Instant;
+
+/** One row per container of a tenant: what {@code GET /containers/json} lists. Written only by {@link ContainerProjection}. */
+@Entity
+@Table(name = "container_view")
+public class ContainerView {
+
+    @Id
+    public String id;
+    @Column(nullable = false)
+    public String tenant;
+    /** Without Docker's leading slash. */
+    @Column(nullable = false)
+    public String name;
+    @Column(nullable = false)
+    public String image;
+    @Column(name = "image_id", nullable = false)
+    public String imageId;
+    @Column(nullable = false)
+    public String command;
+    @Column(name = "created_at", nullable = false)
+    public Instant createdAt;
+    /** Docker's state name: created, running, paused, restarting, removing, exited, dead. */
+    @Column(nullable = false)
+    public String state;
+    @Column(nullable = false)
+    public String status;
+    @Column(name = "labels_json", nullable = false)
+    public String labelsJson;
+    /** Ports, Mounts, NetworkSettings and HostConfig as Docker renders them in the list, a JSON object. */
+    @Column(name = "summary_json", nullable = false)
+    public String summaryJson;
+}
