@@ -88,6 +88,14 @@ class KafkaDownTest {
                 await().atMost(Duration.ofSeconds(120)).until(() -> TopicReader.envelopes(broker.bootstrapServers(),
                         Topics.VOLUMES, "/down-test", ours::contains).size() >= AGGREGATES * EVENTS_EACH);
             } catch (RuntimeException e) {
+                try {
+                    var all = TopicReader.readAll(broker.bootstrapServers(), Topics.VOLUMES);
+                    System.err.println("READ " + all.size() + " by partition " + all.stream().collect(
+                            Collectors.groupingBy(r -> r.partition(), Collectors.counting())) + " ours "
+                            + all.stream().filter(r -> ours.contains(r.key())).count());
+                } catch (RuntimeException r) {
+                    r.printStackTrace();
+                }
                 pool.query("SELECT pid, datname, state, backend_xid::text, backend_xmin::text, xact_start, query,"
                                 + " pg_snapshot_xmin(pg_current_snapshot())::text FROM pg_stat_activity")
                         .execute().await().atMost(Duration.ofSeconds(10))

@@ -95,6 +95,22 @@ public final class AgentTestKit {
             }
         }
 
+        /** Sends a hand-made CloudEvent (a type or payload the node may not understand); returns its id. */
+        public UUID sendRaw(String nodeId, String subject, String type, String json) {
+            UUID id = UUID.randomUUID();
+            EventEnvelope e = new EventEnvelope(id.toString(), "/container-service", type, subject, Instant.now(), "t1",
+                    1, id, null, json);
+            RecordHeaders h = new RecordHeaders();
+            CloudEventHeaders.toHeaders(e).forEach(h::add);
+            try {
+                producer.send(new ProducerRecord<>(Topics.NODE_COMMANDS, null, nodeId, CloudEventHeaders.toValue(e), h))
+                        .get();
+            } catch (InterruptedException | ExecutionException ex) {
+                throw new IllegalStateException(ex);
+            }
+            return id;
+        }
+
         @Override
         public void close() {
             producer.close();

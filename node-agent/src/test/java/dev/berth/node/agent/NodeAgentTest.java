@@ -231,4 +231,26 @@ class NodeAgentTest {
                 f -> assertThat(f.status()).isEqualTo(304));
     }
 
+
+    @Test
+    void heartbeatsTellWhereTheDataPlaneIsAndWhatTheNodeHas() {
+        NodeObservation.NodeHeartbeat hb = (NodeObservation.NodeHeartbeat) observations
+                .await(node(), NodeObservation.NodeHeartbeat.class).payload();
+        assertThat(hb.address()).endsWith(":" + lifecycle.agent().dataPlanePort());
+        assertThat(hb.cpus()).isPositive();
+        assertThat(hb.memoryBytes()).isPositive();
+        assertThat(hb.cgroupMode()).isIn("v1", "v2", "hybrid");
+    }
+
+    @Test
+    void aCommandThatCannotBeReadIsAnsweredWith400() {
+        String id = AgentTestKit.newId();
+        UUID bad = commands.sendRaw(node(), id, "dev.berth.node.start-container-requested.v1", "{\"nodeId\": [1, 2]}");
+        AgentTestKit.Seen answer = observations.answer(id, bad);
+        assertThat(answer.payload()).isInstanceOfSatisfying(NodeObservation.CommandFailed.class,
+                f -> assertThat(f.status()).isEqualTo(400));
+        UUID unknown = commands.sendRaw(node(), id, "dev.berth.node.teleport-container-requested.v1", "{}");
+        assertThat(observations.answer(id, unknown).payload()).isInstanceOfSatisfying(NodeObservation.CommandFailed.class,
+                f -> assertThat(f.message()).contains("unknown event type"));
+    }
 }

@@ -319,4 +319,42 @@ class DataPlaneTest {
             assertThat(head.header("transfer-encoding")).isEqualTo("chunked");
         }
     }
+
+    @Test
+    void aTtyContainersStreamsAreRawAndAnExecTtyCanBeResized() throws Exception {
+        NodeContainerSpec tty = AgentTestKit.busybox(repository, new NodeContainerSpec.Layer(diffId, digest, null, 0),
+                List.of("sh", "-c", "echo tty-hello; sleep 300"), "none", true, false, null, false);
+        String id = create(tty);
+        try (RawHttp http = new RawHttp(port())) {
+            http.send("POST", "/containers/" + id + "/attach?stdout=1&stderr=1&stream=1", UPGRADE, new byte[0]);
+            assertThat(http.head().status()).isEqualTo(101);
+            http.socket.shutdownOutput();
+            start(id);
+            byte[] first = new byte["tty-hello\r\n".length()];
+            new java.io.DataInputStream(http.in).readFully(first);
+            assertThat(new String(first, StandardCharsets.UTF_8)).isEqualTo("tty-hello\r\n");
+        }
+        try (RawHttp http = new RawHttp(port())) {
+            String execId = Json.mapper().readTree(http.request("POST", "/containers/" + id + "/exec", Map.of(),
+                    ("{\"AttachStdin\":true,\"AttachStdout\":true,\"Tty\":true,"
+                            + "\"Cmd\":[\"sh\",\"-c\",\"read x; stty size\"]}").getBytes()).body()).get("Id").asText();
+            try (RawHttp stream = new RawHttp(port())) {
+                stream.send("POST", "/exec/" + execId + "/start", UPGRADE, "{\"Detach\":false,\"Tty\":true}".getBytes());
+                assertThat(stream.head().status()).isEqualTo(101);
+                RawHttp.Response resize = http.request("POST", "/exec/" + execId + "/resize?h=40&w=120", Map.of(),
+                        new byte[0]);
+                assertThat(resize.status()).as(resize.text()).isEqualTo(200);
+                stream.out.write("go\n".getBytes(StandardCharsets.UTF_8));
+                stream.out.flush();
+                String out = new String(stream.in.readAllBytes(), StandardCharsets.UTF_8);
+                assertThat(out).contains("40 120").doesNotContain("\u0001\u0000\u0000\u0000");
+            }
+            JsonNode inspect = Json.mapper().readTree(http.request("GET", "/exec/" + execId + "/json", Map.of(), null).body());
+            assertThat(inspect.get("ExitCode").asInt()).isZero();
+        }
+        try (RawHttp http = new RawHttp(port())) {
+            RawHttp.Response logs = http.request("GET", "/containers/" + id + "/logs?stdout=1&stderr=1", Map.of(), null);
+            assertThat(logs.text()).isEqualTo("tty-hello\r\n");
+        }
+    }
 }

@@ -1,0 +1,105 @@
+package dev.berth.image.domain;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.berth.events.EventType;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The facts of a tenant's image store. Their JSON form is a public contract (docs/images.md): container-service
+ * resolves names to images, and node agents find layers, from these events alone.
+ */
+public sealed interface ImageEvent {
+
+    /** The image every event is about, {@code sha256:<hex>} of its config. */
+    String imageId();
+
+    /**
+     * A layer as stored: an uncompressed tar, so {@code digest} equals {@code diffId}.
+     *
+     * @param digest    digest of the blob served at {@code /v2/<name>/blobs/<digest>}
+     * @param diffId    digest of the uncompressed tar, as listed in the config's {@code rootfs.diff_ids}
+     * @param size      blob size in bytes
+     * @param mediaType the manifest media type of the blob
+     */
+    record Layer(String digest, String diffId, long size, String mediaType) {
+    }
+
+    /**
+     * What a container takes from its image (Docker's config keys; null where the image sets nothing).
+     */
+    record RuntimeConfig(@JsonProperty("User") String User,
+                         @JsonProperty("ExposedPorts") Map<String, Object> ExposedPorts,
+                         @JsonProperty("Env") List<String> Env,
+                         @JsonProperty("Cmd") List<String> Cmd,
+                         @JsonProperty("Volumes") Map<String, Object> Volumes,
+                         @JsonProperty("WorkingDir") String WorkingDir,
+                         @JsonProperty("Entrypoint") List<String> Entrypoint,
+                         @JsonProperty("Labels") Map<String, String> Labels,
+                         @JsonProperty("StopSignal") String StopSignal) {
+    }
+
+    /** An image came into the store, from {@code docker import} or {@code docker load}. */
+    sealed interface ImageAdded extends ImageEvent {
+        String configDigest();
+
+        String manifestDigest();
+
+        String manifestMediaType();
+
+        List<Layer> layers();
+
+        RuntimeConfig config();
+
+        String architecture();
+
+        String os();
+
+        String comment();
+
+        Instant created();
+
+        long size();
+
+        List<String> repoTags();
+    }
+
+    /**
+     * {@code docker import}: an image of one layer made from a rootfs tar.
+     *
+     * @param configDigest      equals {@code imageId}
+     * @param manifestDigest    the Docker schema 2 manifest the registry API serves
+     * @param manifestMediaType {@code application/vnd.docker.distribution.manifest.v2+json}
+     * @param size              the sum of the layers' file sizes (Docker's {@code Size})
+     * @param repoTags          the familiar {@code repository:tag} references it got (may be empty)
+     */
+    @EventType("dev.berth.image.imported.v1")
+    record ImageImported(String imageId, String configDigest, String manifestDigest, String manifestMediaType,
+                         List<Layer> layers, RuntimeConfig config, String architecture, String os, String comment,
+                         Instant created, long size, List<String> repoTags) implements ImageAdded {
+    }
+
+    /** {@code docker load}: an image from a save archive (legacy or OCI layout). Fields as {@link ImageImported}. */
+    @EventType("dev.berth.image.loaded.v1")
+    record ImageLoaded(String imageId, String configDigest, String manifestDigest, String manifestMediaType,
+                       List<Layer> layers, RuntimeConfig config, String architecture, String os, String comment,
+                       Instant created, long size, List<String> repoTags) implements ImageAdded {
+    }
+
+    /** A reference ({@code repository:tag}, familiar form) now names the image. */
+    @EventType("dev.berth.image.tagged.v1")
+    record ImageTagged(String imageId, String reference) implements ImageEvent {
+    }
+
+    /** A reference no longer names the image (removed, or moved to another image by a tag/import/load). */
+    @EventType("dev.berth.image.untagged.v1")
+    record ImageUntagged(String imageId, String reference) implements ImageEvent {
+    }
+
+    /** The image is gone from the tenant's store; its references were untagged by earlier events. */
+    @EventType("dev.berth.image.deleted.v1")
+    record ImageDeleted(String imageId) implements ImageEvent {
+    }
+}
