@@ -42,11 +42,15 @@ public final class OutboxRelay implements AutoCloseable {
     private static final String LOCK_PREFIX = "berth.outbox-relay.";
     private static final String TRY_LOCK = "SELECT pg_try_advisory_lock(hashtextextended($1, 0))";
     private static final String UNLOCK = "SELECT pg_advisory_unlock(hashtextextended($1, 0))";
-    private static final String READ_CURSOR = "SELECT tx_id::text, position FROM outbox_cursor WHERE relay = $1";
-    private static final String NEXT_EVENTS = "SELECT " + PgEventStore.COLUMNS + ", tx_id::text FROM events"
-            + " WHERE (tx_id, position) > (cast($1 as text)::xid8, $2)"
-            + " AND tx_id < pg_snapshot_xmin(pg_current_snapshot())"
-            + " ORDER BY tx_id, position LIMIT $3";
+    private static final String READ_CURSOR =
+            "SELECT tx_id::text AS tx_text, position FROM outbox_cursor WHERE relay = $1";
+    // The text copy of tx_id gets its own name and ORDER BY qualifies the column: an unqualified "tx_id" in ORDER BY
+    // would name the text output column and sort 1002 before 773, passing the cursor over whole transactions.
+    private static final String NEXT_EVENTS = "SELECT " + PgEventStore.COLUMNS + ", e.tx_id::text AS tx_text"
+            + " FROM events e"
+            + " WHERE (e.tx_id, e.position) > (cast($1 as text)::xid8, $2)"
+            + " AND e.tx_id < pg_snapshot_xmin(pg_current_snapshot())"
+            + " ORDER BY e.tx_id, e.position LIMIT $3";
     private static final String MOVE_CURSOR = "UPDATE outbox_cursor SET tx_id = cast($2 as text)::xid8,"
             + " position = $3, updated_at = clock_timestamp() WHERE relay = $1";
 
@@ -136,6 +140,7 @@ public final class OutboxRelay implements AutoCloseable {
         if (rows.size() == 0) {
             return 0;
         }
+        LOG.debugf("relay %s: cursor (%s, %d), %d events to publish", name, c.getString(0), c.getLong(1), rows.size());
         List<StoredEvent> batch = new ArrayList<>(rows.size());
         String lastTx = null;
         long lastPosition = 0;
@@ -151,6 +156,7 @@ public final class OutboxRelay implements AutoCloseable {
             afterPublish.published(List.copyOf(batch));
         }
         conn.preparedQuery(MOVE_CURSOR).execute(Tuple.of(name, lastTx, lastPosition)).await().atMost(DB_TIMEOUT);
+        LOG.debugf("relay %s: published %d events, cursor now (%s, %d)", name, batch.size(), lastTx, lastPosition);
         return batch.size();
     }
 

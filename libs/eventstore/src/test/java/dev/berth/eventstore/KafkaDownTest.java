@@ -47,11 +47,17 @@ class KafkaDownTest {
     void eventsAppendedWhileKafkaIsDownAllArriveOnceInOrderWhenItIsBack() {
         KafkaBroker broker = KafkaBroker.startLocal();
         String name = "down-" + UUID.randomUUID();
+        java.util.Set<UUID> relayed = java.util.concurrent.ConcurrentHashMap.newKeySet();
         try (OutboxRelay relay = OutboxRelay.builder().pool(pool)
                 .kafka(Map.of("bootstrap.servers", broker.bootstrapServers()))
                 .source("/down-test").name(name).batchSize(200)
                 .pollInterval(Duration.ofMillis(50)).maxBackoff(Duration.ofSeconds(1))
-                .deliveryTimeout(Duration.ofSeconds(5)).build()) {
+                .deliveryTimeout(Duration.ofSeconds(5))
+                .afterPublish(batch -> {
+                    batch.forEach(e -> relayed.add(e.id()));
+                    System.err.println("BATCH " + batch.size() + " positions " + batch.get(0).position() + ".."
+                            + batch.get(batch.size() - 1).position() + " " + java.time.Instant.now());
+                }).build()) {
             relay.start();
             // Kafka works at first: the relay catches up with the log (and the topic exists), then Kafka goes down.
             long before = pool.query("SELECT coalesce(max(position), 0) FROM events").execute()
@@ -92,7 +98,7 @@ class KafkaDownTest {
                     var all = TopicReader.readAll(broker.bootstrapServers(), Topics.VOLUMES);
                     System.err.println("READ " + all.size() + " by partition " + all.stream().collect(
                             Collectors.groupingBy(r -> r.partition(), Collectors.counting())) + " ours "
-                            + all.stream().filter(r -> ours.contains(r.key())).count());
+                            + all.stream().filter(r -> ours.contains(r.key())).count() + " relayed " + relayed.size());
                 } catch (RuntimeException r) {
                     r.printStackTrace();
                 }
@@ -100,6 +106,9 @@ class KafkaDownTest {
                                 + " pg_snapshot_xmin(pg_current_snapshot())::text FROM pg_stat_activity")
                         .execute().await().atMost(Duration.ofSeconds(10))
                         .forEach(r -> System.err.println("ACTIVITY " + r.toJson().encode()));
+                pool.query("SELECT position, tx_id::text FROM events ORDER BY position").execute()
+                        .await().atMost(Duration.ofSeconds(10))
+                        .forEach(r -> System.err.println("EV " + r.getLong(0) + " " + r.getString(1)));
                 pool.query("SELECT relay, tx_id::text, position FROM outbox_cursor").execute()
                         .await().atMost(Duration.ofSeconds(10))
                         .forEach(r -> System.err.println("CURSOR " + r.toJson().encode()));

@@ -44,7 +44,6 @@ public final class NodeAgent implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(NodeAgent.class);
 
     private final AgentSettings settings;
-    private final List<AutoCloseable> closeOrder = new ArrayList<>();
     private OverlaySnapshotter snapshotter;
     private FsCgroupManager cgroups;
     private BridgeNetwork network;
@@ -56,6 +55,7 @@ public final class NodeAgent implements AutoCloseable {
     private DataPlaneServer dataPlane;
     private CommandConsumer consumer;
     private ScheduledExecutorService heartbeats;
+    private ProcessedCommands processed;
 
     private NodeAgent(AgentSettings settings) {
         this.settings = settings;
@@ -81,40 +81,31 @@ public final class NodeAgent implements AutoCloseable {
         Files.createDirectories(settings.runRoot());
         Path agentDir = Files.createDirectories(settings.stateRoot().resolve("agent"));
         snapshotter = new OverlaySnapshotter(settings.stateRoot(), settings.runRoot());
-        closeOrder.add(snapshotter);
         cgroups = FsCgroupManager.detect(settings.cgroupParent());
         network = new BridgeNetwork(new NetworkConfig(settings.stateRoot(), settings.runRoot(), settings.bridgeName(),
                 settings.bridgeSubnet(), null, null, null));
         runtime = new ShimRuntime(new ShimRuntime.Config(settings.stateRoot(), settings.runRoot(), settings.shim()),
                 snapshotter, cgroups, network);
-        closeOrder.add(0, runtime);
         outbox = new Outbox(agentDir.resolve("outbox.log"));
-        closeOrder.add(0, outbox);
         relay = new OutboxRelay(outbox, settings.kafkaBootstrapServers(), "berth-node-" + settings.nodeId());
         relay.start();
-        closeOrder.add(0, relay);
         publisher = new ObservationPublisher(settings.nodeId(), outbox, relay);
         LayerFetcher fetcher = new LayerFetcher(URI.create(settings.registryUrl()), snapshotter,
                 agentDir.resolve("downloads"));
         containers = new NodeContainers(settings.nodeId(), runtime, network, fetcher, publisher,
                 agentDir.resolve("containers"));
-        closeOrder.add(0, containers);
         containers.recover();
         dataPlane = new DataPlaneServer(new DataPlaneApi(containers, snapshotter, cgroups.mode(), settings.runRoot()),
                 settings.dataPlaneHost(), settings.dataPlanePort(), settings.maxConnections());
-        closeOrder.add(0, dataPlane);
-        ProcessedCommands processed = new ProcessedCommands(agentDir.resolve("processed-commands"), 10_000);
-        closeOrder.add(0, processed);
+        processed = new ProcessedCommands(agentDir.resolve("processed-commands"), 10_000);
         consumer = new CommandConsumer(settings.nodeId(), settings.kafkaBootstrapServers(),
                 settings.commandsOffsetReset(), containers, processed, publisher);
         consumer.start();
-        closeOrder.add(0, consumer);
         heartbeats = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "berth-node-heartbeat");
             t.setDaemon(true);
             return t;
         });
-        closeOrder.add(0, heartbeats::shutdownNow);
         heartbeats.scheduleWithFixedDelay(this::heartbeat, 0, Math.max(100, settings.heartbeatInterval().toMillis()),
                 TimeUnit.MILLISECONDS);
         LOG.infof("node %s up: data plane on %s, cgroups %s, registry %s", settings.nodeId(), advertisedAddress(),
@@ -135,12 +126,19 @@ public final class NodeAgent implements AutoCloseable {
         }
     }
 
-    /** Where the control plane reaches the data plane: the configured address, else host name and bound port. */
+    /**
+     * Where the control plane reaches the data plane: the configured address, else the listen address (the host name
+     * for a wildcard) and the bound port.
+     */
     public String advertisedAddress() {
         if (settings.advertisedAddress() != null) {
             return settings.advertisedAddress();
         }
-        return AgentSettings.hostName() + ":" + (dataPlane == null ? settings.dataPlanePort() : dataPlane.port());
+        String host = settings.dataPlaneHost();
+        if (host.equals("0.0.0.0") || host.equals("::")) {
+            host = AgentSettings.hostName();
+        }
+        return host + ":" + (dataPlane == null ? settings.dataPlanePort() : dataPlane.port());
     }
 
     private static long memTotal() {
@@ -199,15 +197,43 @@ public final class NodeAgent implements AutoCloseable {
         return containers;
     }
 
+    /**
+     * Stops taking work, newest parts first: no more heartbeats and commands, then the data plane, the command
+     * handlers (a command cut short is not committed and comes again), the relay (pending observations stay in the
+     * outbox), the runtime. Containers keep running.
+     */
     @Override
-    public void close() {
-        for (AutoCloseable c : closeOrder) {
+    public synchronized void close() {
+        List<AutoCloseable> order = new ArrayList<>();
+        if (heartbeats != null) {
+            order.add(heartbeats::shutdownNow);
+        }
+        order.add(consumer);
+        order.add(dataPlane);
+        order.add(containers);
+        order.add(processed);
+        order.add(relay);
+        order.add(outbox);
+        order.add(runtime);
+        order.add(snapshotter);
+        for (AutoCloseable c : order) {
+            if (c == null) {
+                continue;
+            }
             try {
                 c.close();
             } catch (Exception e) {
                 LOG.warnf("stopping the agent: %s", e.toString());
             }
         }
-        closeOrder.clear();
+        heartbeats = null;
+        consumer = null;
+        dataPlane = null;
+        containers = null;
+        processed = null;
+        relay = null;
+        outbox = null;
+        runtime = null;
+        snapshotter = null;
     }
 }

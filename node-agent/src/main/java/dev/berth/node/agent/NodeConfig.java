@@ -27,7 +27,8 @@ public interface NodeConfig {
 
     /**
      * {@code host:port} at which the control plane reaches this node's data plane (logs, attach, exec, archive),
-     * sent in every heartbeat. Default: the host name and the data-plane port.
+     * sent in every heartbeat. Default: the data-plane listen address (the host name when it listens on all
+     * addresses) and the bound port.
      */
     Optional<String> advertisedAddress();
 
@@ -59,8 +60,11 @@ public interface NodeConfig {
     String kafkaBootstrapServers();
 
     interface DataPlane {
-        /** Address to listen on. */
-        @WithDefault("0.0.0.0")
+        /**
+         * Address to listen on. The data plane has no authentication of its own (it is reached only by
+         * container-service): listen on 0.0.0.0 only where the network keeps everything else out.
+         */
+        @WithDefault("127.0.0.1")
         String host();
 
         /** Port to listen on (0: any free port). */

@@ -268,6 +268,7 @@ public final class DataPlaneApi {
         }
         ExecSpec spec = new ExecSpec(cmd, strings(body.get("Env")), text(body.get("User")), text(body.get("WorkingDir")),
                 bool(body.get("Tty")), bool(body.get("AttachStdin")), bool(body.get("Privileged")));
+        execs.prune(cid -> runtime.list().stream().anyMatch(c -> c.id().equals(cid)));
         Execs.Exec e = execs.create(containerId, spec, bool(body.get("AttachStdout")), bool(body.get("AttachStderr")));
         x.resp().json(201, Map.of("Id", e.id));
     }

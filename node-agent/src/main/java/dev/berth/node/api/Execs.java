@@ -91,9 +91,9 @@ final class Execs {
         return e;
     }
 
-    /** Forgets the execs of a removed container. */
-    void forgetContainer(String containerId) {
-        execs.values().removeIf(e -> e.containerId.equals(containerId));
+    /** Forgets the execs of containers that no longer exist on this node. */
+    void prune(java.util.function.Predicate<String> containerExists) {
+        execs.values().removeIf(e -> !e.running && !containerExists.test(e.containerId));
     }
 
     /**

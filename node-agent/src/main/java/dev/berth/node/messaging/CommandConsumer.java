@@ -21,7 +21,6 @@ import org.jboss.logging.Logger;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -106,6 +105,9 @@ public final class CommandConsumer implements AutoCloseable {
                     // Resolve the start position now (auto.offset.reset=latest): a command sent after ready() is seen.
                     for (TopicPartition tp : partitions) {
                         c.position(tp);
+                    }
+                    if (!assigned) {
+                        LOG.infof("node %s reads its commands from %s", nodeId, partitions);
                     }
                     assigned = true;
                 }
@@ -202,7 +204,6 @@ public final class CommandConsumer implements AutoCloseable {
     /** Commits, per partition, up to the first command not done (or failed). */
     private void commitCompleted() {
         Map<TopicPartition, OffsetAndMetadata> commits = new HashMap<>();
-        Set<TopicPartition> empty = new HashSet<>();
         for (Map.Entry<TopicPartition, TreeMap<Long, CompletableFuture<Void>>> p : progress.entrySet()) {
             TreeMap<Long, CompletableFuture<Void>> m = p.getValue();
             Long last = null;
@@ -216,9 +217,6 @@ public final class CommandConsumer implements AutoCloseable {
             }
             if (last != null) {
                 commits.put(p.getKey(), new OffsetAndMetadata(last + 1));
-            }
-            if (m.isEmpty()) {
-                empty.add(p.getKey());
             }
         }
         if (!commits.isEmpty()) {

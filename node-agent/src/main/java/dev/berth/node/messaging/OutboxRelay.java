@@ -152,8 +152,8 @@ public final class OutboxRelay implements AutoCloseable {
                 break;
             }
         }
-        if (futures.size() < batch.size() && acked == (futures.isEmpty() ? 0 : batch.get(futures.size() - 1).seq())) {
-            resetProducer();
+        if (futures.size() < batch.size()) {
+            resetProducer(); // send itself failed: start over with a fresh producer
         }
         return acked;
     }
@@ -165,6 +165,7 @@ public final class OutboxRelay implements AutoCloseable {
             Thread.currentThread().interrupt();
         } catch (Exception e) {
             lastError = e.toString();
+            LOG.debugf("heartbeat not sent: %s", e.toString());
             resetProducer();
         }
     }

@@ -139,6 +139,8 @@ public final class AgentTestKit {
                     ConsumerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 500),
                     new StringDeserializer(), new ByteArrayDeserializer());
             List<TopicPartition> parts = new ArrayList<>();
+            // a topic created a moment ago may not be in the metadata yet: an empty answer would assign nothing
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> !c.partitionsFor(Topics.NODES).isEmpty());
             c.partitionsFor(Topics.NODES).forEach(p -> parts.add(new TopicPartition(p.topic(), p.partition())));
             c.assign(parts);
             c.seekToBeginning(parts);
@@ -166,6 +168,13 @@ public final class AgentTestKit {
             thread.start();
         }
 
+        /** How many observations of each type were seen, for failure messages. */
+        public Map<String, Long> summary() {
+            Map<String, Long> m = new java.util.TreeMap<>();
+            seen.forEach(x -> m.merge(x.payload().getClass().getSimpleName(), 1L, Long::sum));
+            return m;
+        }
+
         /** Everything seen about one container (or node, for heartbeats), in order. */
         public List<Seen> of(String key) {
             return seen.stream().filter(s -> s.key().equals(key)).toList();
@@ -174,7 +183,8 @@ public final class AgentTestKit {
         /** Waits for the first observation of a type about a container (or node) that matches. */
         public <T extends NodeObservation> Seen await(String key, Class<T> type, Predicate<T> match) {
             Seen[] found = new Seen[1];
-            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).until(() -> {
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
+                    .alias(type.getSimpleName() + " about " + key + " (seen so far: " + summary() + ")").until(() -> {
                 for (Seen s : of(key)) {
                     if (type.isInstance(s.payload()) && match.test(type.cast(s.payload()))) {
                         found[0] = s;

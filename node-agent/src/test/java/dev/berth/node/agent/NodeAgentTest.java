@@ -30,6 +30,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 class NodeAgentTest {
     @Inject
     AgentLifecycle lifecycle;
+    @io.quarkus.test.common.http.TestHTTPResource("/q/health/ready")
+    java.net.URL readiness;
     @ConfigProperty(name = "kafka.bootstrap.servers")
     String bootstrap;
     @ConfigProperty(name = "berth.test.repository")
@@ -49,7 +51,12 @@ class NodeAgentTest {
         commands = new AgentTestKit.CommandBus(bootstrap);
         observations = new AgentTestKit.Observations(bootstrap);
         // the node announces itself only once its command consumer is assigned
-        observations.await(node(), NodeObservation.NodeHeartbeat.class);
+        try {
+            observations.await(node(), NodeObservation.NodeHeartbeat.class);
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            throw new AssertionError("no heartbeat; relay: " + lifecycle.agent().outboxError() + "; ready: "
+                    + lifecycle.agent().ready() + "; seen: " + observations.summary(), e);
+        }
     }
 
     @AfterEach
@@ -252,5 +259,15 @@ class NodeAgentTest {
         UUID unknown = commands.sendRaw(node(), id, "dev.berth.node.teleport-container-requested.v1", "{}");
         assertThat(observations.answer(id, unknown).payload()).isInstanceOfSatisfying(NodeObservation.CommandFailed.class,
                 f -> assertThat(f.message()).contains("unknown event type"));
+    }
+
+    @Test
+    void theReadinessCheckIsUpWithTheNodesFacts() throws Exception {
+        java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(readiness.toURI()).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).contains("\"status\": \"UP\"").contains(node())
+                .contains("127.0.0.1:" + lifecycle.agent().dataPlanePort());
     }
 }

@@ -357,4 +357,23 @@ class DataPlaneTest {
             assertThat(logs.text()).isEqualTo("tty-hello\r\n");
         }
     }
+
+    @Test
+    void waitFlushesItsHeadersBeforeStartAndAnswersWithTheExitCode() throws Exception {
+        String id = create(spec("none", false, "sh", "-c", "exit 4"));
+        try (RawHttp http = new RawHttp(port())) {
+            http.send("POST", "/containers/" + id + "/wait?condition=next-exit", Map.of(), new byte[0]);
+            RawHttp.Response head = http.head();
+            assertThat(head.status()).isEqualTo(200);
+            start(id);
+            JsonNode body = Json.mapper().readTree(http.rest(head).body());
+            assertThat(body.get("StatusCode").asInt()).isEqualTo(4);
+        }
+        try (RawHttp http = new RawHttp(port())) {
+            RawHttp.Response r = http.request("POST", "/containers/" + id + "/wait", Map.of(), new byte[0]);
+            JsonNode body = Json.mapper().readTree(r.body());
+            assertThat(body.get("StatusCode").asInt()).isEqualTo(4);
+            assertThat(body.get("Error").isNull()).isTrue();
+        }
+    }
 }

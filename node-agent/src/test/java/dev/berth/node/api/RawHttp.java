@@ -69,7 +69,11 @@ final class RawHttp implements AutoCloseable {
 
     /** Reads a whole response: by Content-Length, chunked, or until the server closes. */
     Response response() throws IOException {
-        Response r = head();
+        return rest(head());
+    }
+
+    /** Reads the body that follows a head already read. */
+    Response rest(Response r) throws IOException {
         byte[] body;
         if (r.header("content-length") != null) {
             body = new DataInputStream(in).readNBytes(Integer.parseInt(r.header("content-length")));

@@ -22,9 +22,10 @@ public sealed interface ImageEvent {
      * @param digest    digest of the blob served at {@code /v2/<name>/blobs/<digest>}
      * @param diffId    digest of the uncompressed tar, as listed in the config's {@code rootfs.diff_ids}
      * @param size      blob size in bytes
-     * @param mediaType the manifest media type of the blob
+     * @param mediaType    the manifest media type of the blob
+     * @param unpackedSize the sum of the sizes of the layer's regular files (Docker's layer size)
      */
-    record Layer(String digest, String diffId, long size, String mediaType) {
+    record Layer(String digest, String diffId, long size, String mediaType, long unpackedSize) {
     }
 
     /**

@@ -12,12 +12,16 @@ import java.time.Instant;
 @Table(name = "image_view")
 public class ImageView {
 
-    /** {@code sha256:<hex>} of the image config. */
+    /** {@code <tenant>/<id>}. */
     @Id
-    public String id;
+    @Column(name = "view_key")
+    public String key;
     @Column(nullable = false)
     public String tenant;
-    /** JSON array of {@code repository:tag}. */
+    /** {@code sha256:<hex>} of the image config. */
+    @Column(nullable = false)
+    public String id;
+    /** JSON array of familiar {@code repository:tag}. */
     @Column(name = "repo_tags", nullable = false)
     public String repoTags;
     /** JSON array of {@code repository@sha256:...}. */
@@ -31,4 +35,24 @@ public class ImageView {
     public long size;
     @Column(name = "labels_json", nullable = false)
     public String labelsJson;
+    @Column(nullable = false)
+    public String comment;
+    @Column(nullable = false)
+    public String architecture;
+    @Column(nullable = false)
+    public String os;
+    @Column(name = "manifest_digest", nullable = false)
+    public String manifestDigest;
+    /** JSON array of the event's layers. */
+    @Column(name = "layers_json", nullable = false)
+    public String layersJson;
+    /** JSON of the event's runtime config. */
+    @Column(name = "runtime_json", nullable = false)
+    public String runtimeJson;
+    @Column(name = "last_tag_time")
+    public Instant lastTagTime;
+
+    public static String key(String tenant, String id) {
+        return tenant + "/" + id;
+    }
 }

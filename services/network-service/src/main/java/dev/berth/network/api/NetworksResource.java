@@ -2,6 +2,8 @@ package dev.berth.network.api;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.berth.engineapi.Filters;
+import dev.berth.engineapi.Tenants;
 import dev.berth.events.DomainException;
 import dev.berth.network.domain.NetworkCommand.CreateNetwork;
 import dev.berth.network.domain.NetworkCommand.RequestedIpam;

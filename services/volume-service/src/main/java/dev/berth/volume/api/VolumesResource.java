@@ -2,6 +2,9 @@ package dev.berth.volume.api;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.berth.engineapi.Filters;
+import dev.berth.engineapi.GoBool;
+import dev.berth.engineapi.Tenants;
 import dev.berth.events.DomainException;
 import dev.berth.volume.domain.Volume;
 import dev.berth.volume.persistence.VolumeService;

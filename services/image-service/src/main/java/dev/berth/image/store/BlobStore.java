@@ -1,0 +1,260 @@
+package dev.berth.image.store;
+
+import dev.berth.events.DomainException;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import java.io.BufferedInputStream;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.regex.Pattern;
+
+/**
+ * Content-addressed blobs (layers, configs, manifests) under {@code <root>/blobs/sha256/<hex>}. Every blob is first
+ * written to {@code <root>/tmp} and renamed into place once its digest is known, so a blob path never holds partial
+ * or unverified content and a failed upload leaves nothing behind but what {@link #discard} removes.
+ *
+ * <p>Layers are stored as uncompressed tars: a gzip upload is decompressed on the way in, so a layer's blob digest is
+ * its diff id and node agents can verify and unpack it without knowing how it was uploaded.
+ */
+@ApplicationScoped
+public class BlobStore {
+
+    private static final Pattern DIGEST = Pattern.compile("sha256:[a-f0-9]{64}");
+    private final Path blobs;
+    private final Path tmp;
+
+    public BlobStore(@ConfigProperty(name = "berth.images.root", defaultValue = "/var/lib/berth/images") Path root) {
+        this.blobs = root.resolve("blobs").resolve("sha256");
+        this.tmp = root.resolve("tmp");
+    }
+
+    /** A blob written to a temporary file and not yet visible. */
+    public record Staged(Path file, String digest, long size, long contentSize) {
+    }
+
+    /** Whether the string is a {@code sha256:<64 hex>} digest. */
+    public static boolean isDigest(String digest) {
+        return digest != null && DIGEST.matcher(digest).matches();
+    }
+
+    /** The path a blob lives at (it may not exist). */
+    public Path path(String digest) {
+        if (!isDigest(digest)) {
+            throw new IllegalArgumentException("not a sha256 digest: " + digest);
+        }
+        return blobs.resolve(digest.substring(7));
+    }
+
+    public boolean exists(String digest) {
+        return isDigest(digest) && Files.isRegularFile(path(digest));
+    }
+
+    /**
+     * Reads a layer (a tar, plain or gzip) to a temporary file as an uncompressed tar, checking that it is a tar.
+     *
+     * @return the staged blob; {@code contentSize} is the sum of its regular files' sizes (Docker's layer size)
+     * @throws DomainException 400 when the stream is empty or not a tar archive (the temporary file is removed)
+     */
+    public Staged stageLayer(InputStream body) {
+        Path file = tempFile();
+        try (OutputStream out = Files.newOutputStream(file)) {
+            MessageDigest sha = sha256();
+            BufferedInputStream in = new BufferedInputStream(body, 65536);
+            in.mark(4);
+            int b1 = in.read();
+            int b2 = in.read();
+            in.reset();
+            if (b1 < 0) {
+                throw DomainException.badRequest("invalid tar archive: the archive is empty");
+            }
+            InputStream plain = b1 == 0x1f && b2 == 0x8b ? new GzipCompressorInputStream(in, true) : in;
+            Tee tee = new Tee(plain, new DigestOutputStream(out, sha));
+            long content = 0;
+            TarArchiveInputStream tar = new TarArchiveInputStream(tee);
+            TarArchiveEntry entry;
+            while ((entry = tar.getNextEntry()) != null) {
+                if (entry.isFile()) {
+                    content += entry.getSize();
+                }
+                tar.transferTo(OutputStream.nullOutputStream());
+            }
+            // keep the end-of-archive blocks too, so the blob is the whole tar as sent
+            tee.transferTo(OutputStream.nullOutputStream());
+            out.flush();
+            return new Staged(file, "sha256:" + HexFormat.of().formatHex(sha.digest()), tee.count, content);
+        } catch (IOException e) {
+            deleteQuietly(file);
+            throw DomainException.badRequest("invalid tar archive: " + e.getMessage());
+        } catch (RuntimeException e) {
+            deleteQuietly(file);
+            throw e;
+        }
+    }
+
+    /** Writes bytes (a config, a manifest) to a temporary file. */
+    public Staged stageBytes(byte[] content) {
+        Path file = tempFile();
+        try {
+            Files.write(file, content);
+        } catch (IOException e) {
+            deleteQuietly(file);
+            throw new UncheckedIOException(e);
+        }
+        return new Staged(file, digest(content), content.length, content.length);
+    }
+
+    /** Copies a stream as it is to a temporary file, digesting it (an archive member of unknown kind). */
+    public Staged stageRaw(InputStream in) {
+        Path file = tempFile();
+        try (OutputStream out = new DigestOutputStream(Files.newOutputStream(file), sha256())) {
+            long n = in.transferTo(out);
+            out.flush();
+            String digest = "sha256:" + HexFormat.of().formatHex(((DigestOutputStream) out).getMessageDigest().digest());
+            return new Staged(file, digest, n, n);
+        } catch (IOException e) {
+            deleteQuietly(file);
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Makes a staged blob visible at its digest's path (a blob already there is kept: same digest, same bytes). */
+    public void commit(Staged staged) {
+        Path target = path(staged.digest());
+        try {
+            Files.createDirectories(blobs);
+            if (Files.exists(target)) {
+                Files.deleteIfExists(staged.file());
+                return;
+            }
+            try {
+                Files.move(staged.file(), target, StandardCopyOption.ATOMIC_MOVE);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(staged.file(), target, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot store blob " + staged.digest() + " at " + target, e);
+        }
+    }
+
+    /** Removes a staged blob that will not be committed. */
+    public void discard(Staged staged) {
+        if (staged != null) {
+            deleteQuietly(staged.file());
+        }
+    }
+
+    /** Deletes a committed blob (no error when it is already gone). */
+    public void delete(String digest) {
+        deleteQuietly(path(digest));
+    }
+
+    public long size(String digest) {
+        try {
+            return Files.size(path(digest));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public byte[] read(String digest) {
+        try {
+            return Files.readAllBytes(path(digest));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read blob " + digest, e);
+        }
+    }
+
+    public static String digest(byte[] content) {
+        return "sha256:" + HexFormat.of().formatHex(sha256().digest(content));
+    }
+
+    private Path tempFile() {
+        try {
+            Files.createDirectories(tmp);
+            return Files.createTempFile(tmp, "upload-", ".part");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create a temporary file in " + tmp, e);
+        }
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void deleteQuietly(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException ignored) {
+            // a leftover in tmp is harmless and never served
+        }
+    }
+
+    /** Copies everything read through it to an output, counting bytes. */
+    private static final class Tee extends FilterInputStream {
+        private final OutputStream copy;
+        long count;
+
+        Tee(InputStream in, OutputStream copy) {
+            super(in);
+            this.copy = copy;
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = super.read();
+            if (b >= 0) {
+                copy.write(b);
+                count++;
+            }
+            return b;
+        }
+
+        @Override
+        public int read(byte[] buf, int off, int len) throws IOException {
+            int n = super.read(buf, off, len);
+            if (n > 0) {
+                copy.write(buf, off, n);
+                count += n;
+            }
+            return n;
+        }
+
+        @Override
+        public long skip(long n) throws IOException {
+            byte[] buf = new byte[8192];
+            long done = 0;
+            while (done < n) {
+                int r = read(buf, 0, (int) Math.min(buf.length, n - done));
+                if (r < 0) {
+                    break;
+                }
+                done += r;
+            }
+            return done;
+        }
+
+        @Override
+        public boolean markSupported() {
+            return false;
+        }
+    }
+}
