@@ -28,3 +28,6 @@ CREATE TABLE test_incoming_effects (
     aggregate_id text   NOT NULL,
     version      bigint NOT NULL
 );
+
+-- Written (and rolled back) only to use up transaction ids.
+CREATE TABLE test_xid_burn (i integer);

@@ -27,7 +27,8 @@ import java.util.concurrent.Future;
  * <p>Each batch: take the cursor's advisory lock (so of several instances sharing a cursor only one publishes),
  * read the next events after the cursor that belong to transactions older than every running one
  * ({@code tx_id < pg_snapshot_xmin(pg_current_snapshot())}, in {@code (tx_id, position)} order), send them with an
- * idempotent producer (acks=all), wait for every acknowledgement, and only then move the cursor. A failure anywhere
+ * idempotent, transactional producer (acks=all, one Kafka transaction per batch), wait for the commit, and only then
+ * move the cursor. Consumers read with {@code isolation.level=read_committed}. A failure anywhere
  * leaves the cursor where it was: the batch is sent again later (at least once; consumers deduplicate by event id),
  * never skipped. The relay holds no transaction id while it waits for Kafka, so it never holds back other relays.
  *
@@ -89,6 +90,8 @@ public final class OutboxRelay implements AutoCloseable {
         config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
         config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         config.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, "berth-relay-" + source.replace("/", "") + "-" + name);
+        // One transactional id per cursor: a restarted or second instance fences the previous producer.
+        config.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "berth-relay-" + source.replace("/", "") + "-" + name);
         config.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, 5);
         long delivery = b.deliveryTimeout.toMillis();
         config.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) delivery);
@@ -164,10 +167,14 @@ public final class OutboxRelay implements AutoCloseable {
         KafkaProducer<String, byte[]> p = producer();
         List<Future<RecordMetadata>> acks = new ArrayList<>(batch.size());
         try {
+            // One Kafka transaction per batch: if Kafka fails half-way (a partition's records expire while another's
+            // are written), the transaction aborts and read_committed consumers never see the part that got through,
+            // so a resent batch cannot put version 5 of an aggregate before version 1.
+            p.beginTransaction();
             for (StoredEvent e : batch) {
                 acks.add(p.send(KafkaEvents.record(e, source)));
             }
-            p.flush();
+            p.commitTransaction();
             for (Future<RecordMetadata> ack : acks) {
                 ack.get();
             }
@@ -176,19 +183,27 @@ public final class OutboxRelay implements AutoCloseable {
             discardProducer();
             throw new IllegalStateException("relay interrupted while publishing", e);
         } catch (ExecutionException e) {
-            // A fresh producer after a failed batch: the old one may be fenced or stuck with a stale epoch.
             discardProducer();
             throw new IllegalStateException("Kafka did not acknowledge the batch: " + e.getCause().getMessage(),
                     e.getCause());
         } catch (RuntimeException e) {
+            // A fresh producer after any failure: the next one's initTransactions() fences this one and aborts
+            // whatever it left open.
             discardProducer();
-            throw e;
+            throw new IllegalStateException("Kafka did not take the batch: " + e.getMessage(), e);
         }
     }
 
     private KafkaProducer<String, byte[]> producer() {
         if (producer == null) {
-            producer = new KafkaProducer<>(producerConfig);
+            KafkaProducer<String, byte[]> p = new KafkaProducer<>(producerConfig);
+            try {
+                p.initTransactions();
+            } catch (RuntimeException e) {
+                p.close(Duration.ZERO);
+                throw e;
+            }
+            producer = p;
         }
         return producer;
     }

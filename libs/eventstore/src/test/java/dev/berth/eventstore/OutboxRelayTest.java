@@ -224,6 +224,37 @@ class OutboxRelayTest {
     }
 
     @Test
+    void theRelayOrdersTransactionsByNumberNotByText() {
+        List<StoredEvent> published = Collections.synchronizedList(new ArrayList<>());
+        try (OutboxRelay relay = relay("/xid-test").batchSize(1).afterPublish(published::addAll).build()) {
+            drain(relay);
+            published.clear();
+            String before = "vol-before-" + UUID.randomUUID();
+            String after = "vol-after-" + UUID.randomUUID();
+            appendCreated(before);
+            // Move the transaction counter past the next power of ten: 999 < 1000 as numbers, not as text.
+            long xid = pool.query("SELECT pg_current_xact_id()::text::bigint").execute().await().atMost(WAIT)
+                    .iterator().next().getLong(0);
+            long burn = (long) Math.pow(10, Long.toString(xid).length()) - xid + 1;
+            pool.query("DO $$ BEGIN FOR i IN 1.." + burn + " LOOP BEGIN"
+                    + " INSERT INTO test_xid_burn VALUES (i); RAISE EXCEPTION 'undo';"
+                    + " EXCEPTION WHEN raise_exception THEN NULL; END; END LOOP; END $$").execute().await()
+                    .atMost(Duration.ofMinutes(2));
+            appendCreated(after);
+
+            drain(relay);
+
+            assertThat(published).extracting(StoredEvent::aggregateId).containsExactly(before, after);
+        }
+    }
+
+    private void appendCreated(String id) {
+        ReactiveContext.run(vertx, () -> sessions.withTransaction(s -> store.append(s, "volume", id, 0,
+                List.of(new NewEvent("dev.berth.volume.created.v1", new VolumeEvent.Created(id, Map.of()))),
+                EventMetadata.of("acme")))).await().atMost(WAIT);
+    }
+
+    @Test
     void aKafkaConsumerAppliesEachEventOnceAlthoughItIsDeliveredTwice() {
         String id = createVolumes(1, 1).get(0);
         TopicReader.awaitEnvelopes(bootstrap, Topics.VOLUMES, "/eventstore-test", id::equals, 2);

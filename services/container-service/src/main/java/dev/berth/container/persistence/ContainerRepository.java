@@ -24,4 +24,18 @@ public class ContainerRepository {
                         ContainerView.class)
                 .setParameter("tenant", tenant).getResultList());
     }
+
+    /**
+     * One container of the tenant by full id, name (with or without slash) or unique id prefix, or null.
+     *
+     * @throws dev.berth.events.DomainException (as the Uni's failure) 400 when a prefix matches several
+     */
+    public Uni<ContainerView> find(String tenant, String reference) {
+        return list(tenant).map(rows -> {
+            String id = dev.berth.container.domain.Containers.resolveOrNull(
+                    rows.stream().map(r -> r.id).toList(), reference,
+                    name -> rows.stream().filter(r -> r.name.equals(name)).map(r -> r.id).findFirst().orElse(null));
+            return id == null ? null : rows.stream().filter(r -> r.id.equals(id)).findFirst().orElseThrow();
+        });
+    }
 }

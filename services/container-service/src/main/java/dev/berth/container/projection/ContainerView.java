@@ -37,4 +37,10 @@ public class ContainerView {
     /** Ports, Mounts, NetworkSettings and HostConfig as Docker renders them in the list, a JSON object. */
     @Column(name = "summary_json", nullable = false)
     public String summaryJson;
+    /** The resolved {@link dev.berth.container.domain.ContainerSpec} as JSON, what inspect shows. */
+    @Column(name = "spec_json", nullable = false)
+    public String specJson;
+    /** Creation time in RFC 3339 with nanoseconds, as inspect reports it. */
+    @Column(nullable = false)
+    public String created;
 }
