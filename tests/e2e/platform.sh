@@ -48,7 +48,7 @@ host_mem=$(($(awk '/^MemTotal:/ {print $2}' /proc/meminfo) * 1024))
 echo "e2e: docker version/info show the real host ($ncpu CPUs, $mem bytes)"
 
 # Every service is ready.
-for port in 7100 7101 7102 7103 7104 7080; do
+for port in 7100 7101 7102 7103 7104 7081; do
   curl -fsS "http://127.0.0.1:$port/q/health/ready" | grep -q '"UP"' || fail "health on $port"
 done
 

@@ -16,11 +16,31 @@ public record AgentSettings(String nodeId, Path stateRoot, Path runRoot, Path sh
 
     public static AgentSettings from(NodeConfig c) {
         return new AgentSettings(c.id().filter(s -> !s.isBlank()).orElseGet(AgentSettings::hostName),
-                Path.of(c.stateRoot()), Path.of(c.runRoot()), Path.of(c.shimPath()),
+                Path.of(c.stateRoot()), Path.of(c.runRoot()),
+                c.shimPath().filter(s -> !s.isBlank()).map(Path::of).orElseGet(AgentSettings::defaultShim),
                 c.advertisedAddress().filter(s -> !s.isBlank()).orElse(null), c.registryUrl(), c.heartbeatInterval(),
                 c.kafkaBootstrapServers(), c.dataPlane().host(), c.dataPlane().port(), c.dataPlane().maxConnections(),
                 c.bridge().name(), c.bridge().subnet().filter(s -> !s.isBlank()).orElse(null), c.cgroupParent(),
                 c.commandsOffsetReset());
+    }
+
+    /**
+     * {@code native/berth-shim} in the build directory the agent runs from (target/quarkus-app/app/x.jar or
+     * target/classes), else the installed location.
+     */
+    static Path defaultShim() {
+        try {
+            Path here = Path.of(AgentSettings.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            for (Path p = here; p != null; p = p.getParent()) {
+                Path shim = p.resolve("native").resolve("berth-shim");
+                if (java.nio.file.Files.isExecutable(shim)) {
+                    return shim;
+                }
+            }
+        } catch (Exception e) {
+            // not run from a file: use the installed one
+        }
+        return Path.of("/usr/libexec/berth/berth-shim");
     }
 
     static String hostName() {

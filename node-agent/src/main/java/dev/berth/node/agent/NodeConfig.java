@@ -21,9 +21,11 @@ public interface NodeConfig {
     @WithDefault("/run/berth")
     String runRoot();
 
-    /** The berth-shim binary (built with the agent). */
-    @WithDefault("/usr/libexec/berth/berth-shim")
-    String shimPath();
+    /**
+     * The berth-shim binary (built with the agent). Default: {@code native/berth-shim} of the agent's own build
+     * directory when it runs from one (the launcher's case), else {@code /usr/libexec/berth/berth-shim}.
+     */
+    Optional<String> shimPath();
 
     /**
      * {@code host:port} at which the control plane reaches this node's data plane (logs, attach, exec, archive),

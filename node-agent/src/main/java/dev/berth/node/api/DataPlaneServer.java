@@ -30,6 +30,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class DataPlaneServer implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(DataPlaneServer.class);
+    /** An idle keep-alive connection is closed after this long without a request (streams have no limit). */
+    private static final int IDLE_MILLIS = 120_000;
 
     private final DataPlaneApi api;
     private final ServerSocket server;
@@ -113,7 +115,9 @@ public final class DataPlaneServer implements AutoCloseable {
             while (running) {
                 HttpRequest req;
                 try {
+                    s.setSoTimeout(IDLE_MILLIS);
                     req = HttpRequest.read(in);
+                    s.setSoTimeout(0);
                 } catch (HttpRequest.BadRequest e) {
                     new HttpResponse(out).error(400, e.getMessage());
                     return;
@@ -128,8 +132,8 @@ public final class DataPlaneServer implements AutoCloseable {
                 }
                 req.body.transferTo(OutputStream.nullOutputStream());
             }
-        } catch (SocketException e) {
-            // the client went away
+        } catch (SocketException | java.net.SocketTimeoutException e) {
+            // the client went away, or stayed idle too long
         } catch (IOException e) {
             LOG.debugf("data plane connection: %s", e.getMessage());
         }
