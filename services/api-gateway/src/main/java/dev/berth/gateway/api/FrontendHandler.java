@@ -9,6 +9,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -28,6 +29,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.EnumSet;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
 /**
@@ -50,6 +52,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     private final GatewayContext gateway;
     private final ArrayDeque<Object> pipelined = new ArrayDeque<>();
+    /** How long a refused upload's remaining bytes are drained before the connection closes anyway. */
+    private static final long LINGER_SECONDS = 2;
     private final EnumSet<ReadBlocker> blockers = EnumSet.noneOf(ReadBlocker.class);
     private ChannelHandlerContext ctx;
 
@@ -57,6 +61,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private Exchange exchange;
     /** The client sent FIN. */
     private boolean inputShutdown;
+    /** Answered and closing: the rest of a refused upload is read and dropped, so the answer is not lost to a reset. */
+    private boolean lingering;
     /** The connection is a raw pipe now; HTTP is over on it. */
     private boolean raw;
 
@@ -90,6 +96,10 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (lingering) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
         if (raw) {
             if (exchange != null && exchange.proxy != null && msg instanceof ByteBuf bytes) {
                 exchange.proxy.clientBytes(bytes);
@@ -411,7 +421,11 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         blockers.remove(ReadBlocker.BACKEND_FULL);
         if (current.closeAfter || inputShutdown) {
             releasePipelined();
-            ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            if (!current.requestComplete && !inputShutdown) {
+                lingerThenClose();
+            } else {
+                ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            }
             return;
         }
         // replay what arrived meanwhile, up to the end of the next complete request
@@ -422,6 +436,26 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             blockers.remove(ReadBlocker.PIPELINED);
         }
         updateAutoRead();
+    }
+
+    /**
+     * Closes a connection whose client is still sending a body we will not take, as Go's server does: closing with
+     * unread bytes in the socket makes the kernel answer with a reset, and a client still writing would lose the
+     * response it has not read yet. So: flush the response, end our side, drop what still arrives, and close when the
+     * client ends its side or after a grace period.
+     */
+    private void lingerThenClose() {
+        lingering = true;
+        blockers.clear();
+        ctx.channel().config().setAutoRead(true);
+        ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {
+            if (ctx.channel() instanceof SocketChannel socket && f.isSuccess()) {
+                socket.shutdownOutput();
+                ctx.executor().schedule(() -> ctx.close(), LINGER_SECONDS, TimeUnit.SECONDS);
+            } else {
+                ctx.close();
+            }
+        });
     }
 
     private void releasePipelined() {
@@ -444,6 +478,10 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof ChannelInputShutdownEvent) {
             inputShutdown = true;
+            if (lingering) {
+                ctx.close();
+                return;
+            }
             Exchange current = exchange;
             if (current == null) {
                 ctx.close();

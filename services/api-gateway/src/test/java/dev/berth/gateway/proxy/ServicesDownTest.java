@@ -77,6 +77,10 @@ class ServicesDownTest {
             c.send("POST", "/v1.41/images/load", "Transfer-Encoding: chunked");
             byte[] data = "some tar bytes".getBytes(StandardCharsets.US_ASCII);
             c.writeChunk(data, 0, data.length);
+            // the client goes on uploading, as docker load does, while the answer is already on its way
+            for (int i = 0; i < 64; i++) {
+                c.writeChunk(new byte[16 * 1024], 0, 16 * 1024);
+            }
             RawHttp.Response r = c.response(false);
             assertThat(r.status()).isEqualTo(503);
             assertThat(r.header("Connection")).isEqualTo("close");

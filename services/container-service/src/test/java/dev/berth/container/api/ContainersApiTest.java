@@ -42,7 +42,7 @@ import static org.hamcrest.Matchers.nullValue;
 class ContainersApiTest {
 
     private static final String IMPORTED = "dev.berth.image.imported.v1";
-    // The create body of docker CLI 28.2.2 (shared/reference/docker-api-traces.md), with a field Docker dropped long ago.
+    // The create body docker CLI 28.2.2 sends, with a field Docker dropped long ago.
     private static final String CLI_BODY = """
             {"Hostname":"","Domainname":"","User":"","AttachStdin":false,"AttachStdout":true,"AttachStderr":true,
              "ExposedPorts":{"80/tcp":{}},"Tty":false,"OpenStdin":false,"StdinOnce":false,"Env":["FOO=bar"],
