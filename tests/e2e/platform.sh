@@ -72,7 +72,7 @@ echo "e2e: bad input answered as Docker does"
 
 sleep 5
 ./berth status | tee "$BERTH_HOME/status.txt"
-total="$(awk '$1 == "TOTAL" {print $4}' "$BERTH_HOME/status.txt")"
+total="$(awk '$1 == "TOTAL" {print $5}' "$BERTH_HOME/status.txt")"
 echo "e2e: idle resident memory of the whole platform: ${total} MB"
 
 ./berth down >/dev/null
