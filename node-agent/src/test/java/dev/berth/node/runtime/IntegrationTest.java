@@ -167,10 +167,10 @@ class IntegrationTest {
     }
 
     @Test
-    void oomKillIsReported() throws Exception {
+    void oomKillUnderA16MbLimitIsReported() throws Exception {
         String id = RuntimeFixture.newId();
         fx.runtime.create(id, sh("x=$(head -c 300000000 /dev/zero | tr '\\0' x); echo survived")
-                .resources(new CgroupManager.Resources(24 * MB, 24 * MB, 0, 0, 0, 0, null, null)).build());
+                .resources(new CgroupManager.Resources(16 * MB, 16 * MB, 0, 0, 0, 0, null, null)).build());
         fx.runtime.start(id);
         ContainerState st = fx.runtime.waitForExit(id, Duration.ofSeconds(60));
         assertThat(st.oomKilled()).isTrue();
