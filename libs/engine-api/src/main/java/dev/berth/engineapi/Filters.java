@@ -4,6 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.berth.events.DomainException;
 
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -11,6 +15,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
@@ -23,6 +28,7 @@ import java.util.regex.PatternSyntaxException;
 public final class Filters {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Pattern GO_DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)(h|m|s|ms)");
     private final Map<String, Set<String>> fields;
 
     private Filters(Map<String, Set<String>> fields) {
@@ -154,6 +160,53 @@ public final class Filters {
         } catch (DomainException e) {
             throw DomainException.badRequest("invalid filter '" + key + "=" + v + "'");
         }
+    }
+
+    /**
+     * The {@code until} filter of the prune endpoints, read as Docker reads it: unix seconds (fractions allowed), an
+     * RFC 3339 time, or a Go duration before now ({@code 10m}, {@code 1h30m}, {@code 1.5h}, {@code 500ms}).
+     *
+     * @return the instant, or null when the filter is absent
+     * @throws DomainException 400 for more than one value or a value that is none of these
+     */
+    public Instant until() {
+        Set<String> values = get("until");
+        if (values.isEmpty()) {
+            return null;
+        }
+        if (values.size() > 1) {
+            throw DomainException.badRequest("more than one until filter specified");
+        }
+        String v = values.iterator().next();
+        try {
+            if (v.matches("\\d+(\\.\\d+)?")) {
+                double seconds = Double.parseDouble(v);
+                return Instant.ofEpochMilli((long) (seconds * 1000));
+            }
+            if (v.contains("T")) {
+                return OffsetDateTime.parse(v).toInstant();
+            }
+        } catch (DateTimeParseException | NumberFormatException ignored) {
+            // reported below
+        }
+        Matcher m = GO_DURATION.matcher(v);
+        Duration total = Duration.ZERO;
+        int end = 0;
+        while (m.find() && m.start() == end) {
+            double amount = Double.parseDouble(m.group(1));
+            long millis = switch (m.group(2)) {
+                case "h" -> (long) (amount * 3_600_000);
+                case "m" -> (long) (amount * 60_000);
+                case "s" -> (long) (amount * 1000);
+                default -> (long) amount;
+            };
+            total = total.plusMillis(millis);
+            end = m.end();
+        }
+        if (end == 0 || end != v.length()) {
+            throw DomainException.badRequest("invalid filter 'until=" + v + "'");
+        }
+        return Instant.now().minus(total);
     }
 
     private static boolean hasLabel(String filter, Map<String, String> labels) {

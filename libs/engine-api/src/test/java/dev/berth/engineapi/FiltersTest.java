@@ -5,6 +5,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -158,5 +160,25 @@ class FiltersTest {
 
         assertThatThrownBy(() -> f.get("type").add("builtin")).isInstanceOf(UnsupportedOperationException.class);
         assertThat(f.get("type")).isEqualTo(Set.copyOf(List.of("custom")));
+    }
+
+    @Test
+    void untilReadsUnixSecondsRfc3339AndGoDurationsAsDockerDoes() {
+        assertThat(Filters.parse("{\"until\":[\"1700000000.5\"]}", List.of("until")).until())
+                .isEqualTo(Instant.ofEpochMilli(1_700_000_000_500L));
+        assertThat(Filters.parse("{\"until\":[\"2026-01-02T03:04:05Z\"]}", List.of("until")).until())
+                .isEqualTo(Instant.parse("2026-01-02T03:04:05Z"));
+        Instant before = Instant.now().minus(Duration.ofMinutes(90));
+        Instant got = Filters.parse("{\"until\":[\"1h30m\"]}", List.of("until")).until();
+        assertThat(got).isBetween(before.minusSeconds(5), before.plusSeconds(5));
+        assertThat(Filters.parse("", List.of("until")).until()).isNull();
+    }
+
+    @Test
+    void untilRefusesGarbageAndSeveralValues() {
+        assertThatThrownBy(() -> Filters.parse("{\"until\":[\"yesterday\"]}", List.of("until")).until())
+                .isInstanceOf(DomainException.class).hasMessage("invalid filter 'until=yesterday'");
+        assertThatThrownBy(() -> Filters.parse("{\"until\":[\"1h\",\"2h\"]}", List.of("until")).until())
+                .isInstanceOf(DomainException.class).hasMessage("more than one until filter specified");
     }
 }

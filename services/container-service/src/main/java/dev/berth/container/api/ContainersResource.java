@@ -128,7 +128,7 @@ public class ContainersResource {
                                           @QueryParam("filters") String rawFilters) {
         String tenant = Tenants.of(tenantHeader);
         Filters filters = Filters.parse(rawFilters, PRUNE_FILTERS);
-        java.time.Instant until = filters.contains("until") ? until(filters.get("until")) : null;
+        java.time.Instant until = filters.until();
         return containers.list(tenant).chain(rows -> {
             List<String> doomed = new ArrayList<>();
             for (ContainerView row : rows) {
@@ -153,29 +153,6 @@ public class ContainersResource {
         });
     }
 
-    private static java.time.Instant until(Set<String> values) {
-        if (values.size() != 1) {
-            throw DomainException.badRequest("more than one until filter specified");
-        }
-        String v = values.iterator().next();
-        try {
-            if (v.matches("\\d+(\\.\\d+)?")) {
-                return java.time.Instant.ofEpochSecond((long) Double.parseDouble(v));
-            }
-            if (v.matches("\\d+[hms]")) {
-                long amount = Long.parseLong(v.substring(0, v.length() - 1));
-                java.time.temporal.ChronoUnit unit = switch (v.charAt(v.length() - 1)) {
-                    case 'h' -> java.time.temporal.ChronoUnit.HOURS;
-                    case 'm' -> java.time.temporal.ChronoUnit.MINUTES;
-                    default -> java.time.temporal.ChronoUnit.SECONDS;
-                };
-                return java.time.Instant.now().minus(amount, unit);
-            }
-            return java.time.OffsetDateTime.parse(v).toInstant();
-        } catch (RuntimeException e) {
-            throw DomainException.badRequest("invalid filter 'until=" + v + "'");
-        }
-    }
 
     private Uni<ContainerView> found(String tenant, String ref) {
         return containers.find(tenant, ref).map(view -> {

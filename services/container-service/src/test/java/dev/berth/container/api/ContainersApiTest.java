@@ -3,6 +3,7 @@ package dev.berth.container.api;
 import dev.berth.events.EventEnvelope;
 import dev.berth.testing.BerthTestResource;
 import dev.berth.testing.PostgresServer;
+import dev.berth.testing.TopicReader;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;

@@ -82,7 +82,7 @@ public class ImagesResource {
         return images.list(tenant).map(rows -> {
             Instant before = bound(rows, filters, "before");
             Instant since = bound(rows, filters, "since");
-            Instant until = filters.contains("until") ? until(filters.get("until").iterator().next()) : null;
+            Instant until = filters.until();
             List<Map<String, Object>> out = new ArrayList<>();
             for (ImageView row : rows) {
                 List<String> tags = ImageRows.strings(row.repoTags);
@@ -316,7 +316,7 @@ public class ImagesResource {
         Filters filters = Filters.parse(rawFilters, PRUNE_FILTERS);
         Boolean danglingFilter = filters.bool("dangling");
         boolean danglingOnly = danglingFilter == null || danglingFilter;
-        Instant until = filters.contains("until") ? until(filters.get("until").iterator().next()) : null;
+        Instant until = filters.until();
         return images.list(tenant).chain(rows -> images.usedImages(tenant).chain(used -> {
             List<String> chosen = new ArrayList<>();
             long reclaimed = 0;
@@ -445,17 +445,6 @@ public class ImagesResource {
             return Pattern.compile(re.toString());
         } catch (RuntimeException e) {
             throw DomainException.badRequest("invalid reference filter: " + pattern);
-        }
-    }
-
-    private static Instant until(String value) {
-        try {
-            if (value.matches("\\d+(\\.\\d+)?")) {
-                return Instant.ofEpochSecond((long) Double.parseDouble(value));
-            }
-            return OffsetDateTime.parse(value).toInstant();
-        } catch (RuntimeException e) {
-            throw DomainException.badRequest("invalid filter 'until=" + value + "'");
         }
     }
 

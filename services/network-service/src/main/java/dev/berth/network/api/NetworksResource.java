@@ -23,17 +23,12 @@ import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 
-import java.time.Duration;
 import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.format.DateTimeParseException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /** The Docker Engine API's network endpoints (unversioned: the gateway strips {@code /v1.xx}). */
 @Path("/networks")
@@ -44,7 +39,6 @@ public class NetworksResource {
     private static final Set<String> LIST_FILTERS = Set.of("id", "name", "label", "driver", "type", "scope",
             "dangling");
     private static final Set<String> PRUNE_FILTERS = Set.of("label", "label!", "until");
-    private static final Pattern GO_DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)(h|m|s|ms)");
 
     private final NetworkService networks;
     private final ObjectMapper json;
@@ -149,7 +143,7 @@ public class NetworksResource {
                                           @QueryParam("filters") String rawFilters) {
         String tenant = Tenants.of(tenantHeader);
         Filters filters = Filters.parse(rawFilters, PRUNE_FILTERS);
-        Instant until = until(filters);
+        Instant until = filters.until();
         return networks.list(tenant).chain(all -> {
             List<NetworkCreated> victims = all.stream()
                     .filter(n -> !n.predefined())
@@ -171,44 +165,4 @@ public class NetworksResource {
         });
     }
 
-    /** The {@code until} filter: a Unix timestamp, an RFC 3339 time, or a Go duration before now ({@code 24h}). */
-    static Instant until(Filters filters) {
-        Set<String> values = filters.get("until");
-        if (values.isEmpty()) {
-            return null;
-        }
-        if (values.size() > 1) {
-            throw DomainException.badRequest("more than one until filter specified");
-        }
-        String v = values.iterator().next();
-        try {
-            if (v.matches("\\d+(\\.\\d+)?")) {
-                double seconds = Double.parseDouble(v);
-                return Instant.ofEpochMilli((long) (seconds * 1000));
-            }
-            if (v.contains("T")) {
-                return OffsetDateTime.parse(v).toInstant();
-            }
-        } catch (DateTimeParseException | NumberFormatException ignored) {
-            // reported below
-        }
-        Matcher m = GO_DURATION.matcher(v);
-        Duration total = Duration.ZERO;
-        int end = 0;
-        while (m.find() && m.start() == end) {
-            double amount = Double.parseDouble(m.group(1));
-            long millis = switch (m.group(2)) {
-                case "h" -> (long) (amount * 3_600_000);
-                case "m" -> (long) (amount * 60_000);
-                case "s" -> (long) (amount * 1000);
-                default -> (long) amount;
-            };
-            total = total.plusMillis(millis);
-            end = m.end();
-        }
-        if (end == 0 || end != v.length()) {
-            throw DomainException.badRequest("invalid filter 'until=" + v + "'");
-        }
-        return Instant.now().minus(total);
-    }
 }

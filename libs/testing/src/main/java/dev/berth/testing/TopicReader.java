@@ -1,4 +1,4 @@
-package dev.berth.network.api;
+package dev.berth.testing;
 
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
