@@ -3,7 +3,9 @@ package dev.berth.container.api;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.berth.container.domain.ContainerEvent.Network;
 import dev.berth.container.domain.ContainerSpec;
+import dev.berth.container.domain.Status;
 import dev.berth.container.persistence.ContainerRepository;
 import dev.berth.container.persistence.ContainerService;
 import dev.berth.container.projection.ContainerProjection;
@@ -52,8 +54,8 @@ public class ContainersResource {
     };
     private static final TypeReference<ContainerSpec> SPEC = new TypeReference<>() {
     };
-    // Go's zero time, what Docker reports for a container that never started or never finished.
-    private static final String NEVER = "0001-01-01T00:00:00Z";
+    private static final TypeReference<Network> NETWORK = new TypeReference<>() {
+    };
 
     private static final Set<String> PRUNE_FILTERS = Set.of("label", "label!", "until");
 
@@ -61,9 +63,11 @@ public class ContainersResource {
     private final ContainerService service;
     private final ImageCatalog images;
     private final ObjectMapper json;
+    private final Execs execs;
 
     public ContainersResource(ContainerRepository containers, ContainerService service, ImageCatalog images,
-                              ObjectMapper json) {
+                              ObjectMapper json, Execs execs) {
+        this.execs = execs;
         this.containers = containers;
         this.service = service;
         this.images = images;
@@ -88,8 +92,8 @@ public class ContainersResource {
         String image = CreateRequest.image(request);
         String requested = name == null || name.isEmpty() ? null : name;
         return images.resolve(tenant, image)
-                .map(found -> CreateRequest.spec(request, found.id(), found.config()))
-                .chain(spec -> service.create(tenant, requested, spec))
+                .chain(found -> service.create(tenant, requested,
+                        CreateRequest.spec(request, found.id(), found.config()), found.layers()))
                 .map(id -> Response.status(201).type(MediaType.APPLICATION_JSON)
                         .entity(Map.of("Id", id, "Warnings", List.of())).build());
     }
@@ -107,6 +111,95 @@ public class ContainersResource {
     public Uni<Response> rename(@HeaderParam(Tenants.HEADER) String tenantHeader, @PathParam("ref") String ref,
                                 @QueryParam("name") String name) {
         return service.rename(Tenants.of(tenantHeader), ref, name).map(ignored -> Response.noContent().build());
+    }
+
+    @POST
+    @Path("/{ref}/start")
+    @Consumes(MediaType.WILDCARD)
+    public Uni<Response> start(@HeaderParam(Tenants.HEADER) String tenantHeader, @PathParam("ref") String ref,
+                               @QueryParam("detachKeys") String detachKeys) {
+        return service.start(Tenants.of(tenantHeader), ref).map(ContainersResource::noContentOrNotModified);
+    }
+
+    @POST
+    @Path("/{ref}/stop")
+    @Consumes(MediaType.WILDCARD)
+    public Uni<Response> stop(@HeaderParam(Tenants.HEADER) String tenantHeader, @PathParam("ref") String ref,
+                              @QueryParam("t") String t, @QueryParam("signal") String signal) {
+        Integer timeout = seconds(t);
+        dev.berth.container.domain.Signals.validate(signal);
+        return service.stop(Tenants.of(tenantHeader), ref, timeout).map(ContainersResource::noContentOrNotModified);
+    }
+
+    @POST
+    @Path("/{ref}/kill")
+    @Consumes(MediaType.WILDCARD)
+    public Uni<Response> kill(@HeaderParam(Tenants.HEADER) String tenantHeader, @PathParam("ref") String ref,
+                              @QueryParam("signal") String signal) {
+        return service.kill(Tenants.of(tenantHeader), ref, signal == null || signal.isEmpty() ? null : signal)
+                .map(ignored -> Response.noContent().build());
+    }
+
+    @POST
+    @Path("/{ref}/restart")
+    @Consumes(MediaType.WILDCARD)
+    public Uni<Response> restart(@HeaderParam(Tenants.HEADER) String tenantHeader, @PathParam("ref") String ref,
+                                 @QueryParam("t") String t, @QueryParam("signal") String signal) {
+        Integer timeout = seconds(t);
+        dev.berth.container.domain.Signals.validate(signal);
+        return service.restart(Tenants.of(tenantHeader), ref, timeout).map(ignored -> Response.noContent().build());
+    }
+
+    @POST
+    @Path("/{ref}/pause")
+    @Consumes(MediaType.WILDCARD)
+    public Uni<Response> pause(@HeaderParam(Tenants.HEADER) String tenantHeader, @PathParam("ref") String ref) {
+        return service.pause(Tenants.of(tenantHeader), ref).map(ignored -> Response.noContent().build());
+    }
+
+    @POST
+    @Path("/{ref}/unpause")
+    @Consumes(MediaType.WILDCARD)
+    public Uni<Response> unpause(@HeaderParam(Tenants.HEADER) String tenantHeader, @PathParam("ref") String ref) {
+        return service.unpause(Tenants.of(tenantHeader), ref).map(ignored -> Response.noContent().build());
+    }
+
+    /**
+     * {@code docker export}: the gateway sends it to the node when the node has it; no node agent serves it yet, so
+     * this answers 501 for a container that exists (404 otherwise).
+     */
+    @GET
+    @Path("/{ref}/export")
+    public Uni<Response> export(@HeaderParam(Tenants.HEADER) String tenantHeader, @PathParam("ref") String ref) {
+        return found(Tenants.of(tenantHeader), ref).map(view -> dev.berth.engineapi.DockerExceptionMappers.error(501,
+                "export of a container's file system is not implemented by this node"));
+    }
+
+    /** Exec create: forwarded to the node, recorded for the gateway's exec routing ({@link Execs}). */
+    @POST
+    @Path("/{ref}/exec")
+    @Consumes(MediaType.WILDCARD)
+    public Uni<Response> exec(@HeaderParam(Tenants.HEADER) String tenantHeader, @PathParam("ref") String ref,
+                              byte[] body) {
+        String tenant = Tenants.of(tenantHeader);
+        return found(tenant, ref).chain(view -> execs.create(tenant, view, body));
+    }
+
+    private static Response noContentOrNotModified(boolean changed) {
+        return changed ? Response.noContent().build() : Response.notModified().build();
+    }
+
+    /** Docker's {@code t}: whole seconds, -1 waits for ever; absent means the container's own timeout. */
+    private static Integer seconds(String t) {
+        if (t == null || t.isEmpty()) {
+            return null;
+        }
+        try {
+            return Integer.parseInt(t);
+        } catch (NumberFormatException e) {
+            throw DomainException.badRequest("invalid value for t: strconv.Atoi: parsing \"" + t
+                    + "\": invalid syntax");
+        }
     }
 
     @DELETE
@@ -140,13 +233,17 @@ public class ContainersResource {
                 }
                 doomed.add(row.id);
             }
+            List<String> deleted = new java.util.concurrent.CopyOnWriteArrayList<>();
             Uni<Void> chain = Uni.createFrom().voidItem();
             for (String id : doomed) {
-                chain = chain.chain(() -> service.remove(tenant, id, false));
+                chain = chain.chain(() -> service.remove(tenant, id, false)
+                        .invoke(() -> deleted.add(id))
+                        // a container that started (409) or went (404) meanwhile is not reported as pruned
+                        .onFailure(DomainException.class).recoverWithNull().replaceWithVoid());
             }
             return chain.map(ignored -> {
                 Map<String, Object> out = new LinkedHashMap<>();
-                out.put("ContainersDeleted", doomed.isEmpty() ? null : doomed);
+                out.put("ContainersDeleted", deleted.isEmpty() ? null : List.copyOf(deleted));
                 out.put("SpaceReclaimed", 0);
                 return out;
             });
@@ -173,16 +270,17 @@ public class ContainersResource {
         c.put("Args", line.size() > 1 ? line.subList(1, line.size()) : List.of());
         Map<String, Object> state = new LinkedHashMap<>();
         state.put("Status", row.state);
-        state.put("Running", false);
-        state.put("Paused", false);
-        state.put("Restarting", false);
-        state.put("OOMKilled", false);
-        state.put("Dead", false);
-        state.put("Pid", 0);
-        state.put("ExitCode", 0);
-        state.put("Error", "");
-        state.put("StartedAt", NEVER);
-        state.put("FinishedAt", NEVER);
+        // Docker counts a paused or restarting container as running
+        state.put("Running", active(row));
+        state.put("Paused", "paused".equals(row.state));
+        state.put("Restarting", "restarting".equals(row.state));
+        state.put("OOMKilled", row.oomKilled);
+        state.put("Dead", "dead".equals(row.state));
+        state.put("Pid", row.pid);
+        state.put("ExitCode", row.exitCode);
+        state.put("Error", row.error);
+        state.put("StartedAt", row.startedAt);
+        state.put("FinishedAt", row.finishedAt);
         c.put("State", state);
         c.put("Image", row.imageId);
         c.put("ResolvConfPath", "");
@@ -190,7 +288,7 @@ public class ContainersResource {
         c.put("HostsPath", "");
         c.put("LogPath", "");
         c.put("Name", "/" + row.name);
-        c.put("RestartCount", 0);
+        c.put("RestartCount", row.restartCount);
         c.put("Driver", "overlay2");
         c.put("Platform", "linux");
         c.put("MountLabel", "");
@@ -201,10 +299,11 @@ public class ContainersResource {
         c.put("GraphDriver", Map.of("Data", Map.of(), "Name", "overlay2"));
         c.put("Mounts", ContainerProjection.mounts(spec.host().binds()));
         c.put("Config", ContainerJson.config(row.id, spec));
+        Network net = active(row) ? network(row) : null;
         Map<String, Object> networks = new LinkedHashMap<>();
         String network = ContainerProjection.networkName(spec.host().networkMode());
         if (!network.isEmpty()) {
-            networks.put(network, ContainerProjection.endpoint());
+            networks.put(network, endpoint(net));
         }
         Map<String, Object> settings = new LinkedHashMap<>();
         settings.put("Bridge", "");
@@ -212,18 +311,18 @@ public class ContainersResource {
         settings.put("HairpinMode", false);
         settings.put("LinkLocalIPv6Address", "");
         settings.put("LinkLocalIPv6PrefixLen", 0);
-        settings.put("Ports", Map.of());
+        settings.put("Ports", inspectPorts(spec, net, active(row)));
         settings.put("SandboxKey", "");
         settings.put("SecondaryIPAddresses", null);
         settings.put("SecondaryIPv6Addresses", null);
         settings.put("EndpointID", "");
-        settings.put("Gateway", "");
+        settings.put("Gateway", net == null ? "" : net.gateway());
         settings.put("GlobalIPv6Address", "");
         settings.put("GlobalIPv6PrefixLen", 0);
-        settings.put("IPAddress", "");
-        settings.put("IPPrefixLen", 0);
+        settings.put("IPAddress", net == null ? "" : net.ipAddress());
+        settings.put("IPPrefixLen", net == null ? 0 : net.prefixLength());
         settings.put("IPv6Gateway", "");
-        settings.put("MacAddress", "");
+        settings.put("MacAddress", net == null ? "" : net.macAddress());
         settings.put("Networks", networks);
         c.put("NetworkSettings", settings);
         return c;
@@ -249,11 +348,14 @@ public class ContainersResource {
         // Docker lists every container when a status filter is given, even without all.
         boolean everything = showAll || filters.contains("status") || max > 0;
         return containers.list(tenant).map(rows -> {
+            java.time.Instant now = java.time.Instant.now();
             List<Map<String, Object>> out = new ArrayList<>();
             for (ContainerView row : rows) {
                 Map<String, String> labels = read(row.labelsJson, STRING_MAP);
-                if (!everything && !"running".equals(row.state)
+                if (!everything && !active(row)
                         || !filters.exactMatch("status", row.state)
+                        || filters.contains("exited") && (!"exited".equals(row.state)
+                        || !filters.get("exited").contains(Integer.toString(row.exitCode)))
                         || !filters.match("name", row.name) && !filters.match("name", "/" + row.name)
                         || filters.contains("id") && filters.get("id").stream().noneMatch(row.id::startsWith)
                         || !filters.matchLabels("label", labels)
@@ -270,8 +372,17 @@ public class ContainersResource {
                 c.put("Created", row.createdAt.getEpochSecond());
                 c.put("Labels", labels);
                 c.put("State", row.state);
-                c.put("Status", row.status);
-                c.putAll(read(row.summaryJson, OBJECT_MAP));
+                c.put("Status", Status.of(row.state, row.exitCode, row.startedAt, row.finishedAt, now));
+                Map<String, Object> summary = read(row.summaryJson, OBJECT_MAP);
+                Network net = active(row) ? network(row) : null;
+                if (net != null) {
+                    summary.put("Ports", listPorts(read(row.specJson, SPEC), net));
+                    String networkName = ContainerProjection.networkName(read(row.specJson, SPEC).host().networkMode());
+                    if (!networkName.isEmpty()) {
+                        summary.put("NetworkSettings", Map.of("Networks", Map.of(networkName, endpoint(net))));
+                    }
+                }
+                c.putAll(summary);
                 out.add(c);
                 if (max > 0 && out.size() == max) {
                     break;
@@ -279,6 +390,76 @@ public class ContainersResource {
             }
             return out;
         });
+    }
+
+    private static boolean active(ContainerView row) {
+        return "running".equals(row.state) || "paused".equals(row.state) || "restarting".equals(row.state);
+    }
+
+    private Network network(ContainerView row) {
+        return row.networkJson == null ? null : read(row.networkJson, NETWORK);
+    }
+
+    /** An endpoint in Docker's EndpointSettings shape, with the address of the running container if any. */
+    private static Map<String, Object> endpoint(Network net) {
+        Map<String, Object> e = ContainerProjection.endpoint();
+        if (net != null) {
+            e.put("Gateway", net.gateway());
+            e.put("IPAddress", net.ipAddress());
+            e.put("IPPrefixLen", net.prefixLength());
+            e.put("MacAddress", net.macAddress());
+        }
+        return e;
+    }
+
+    /** Inspect's {@code NetworkSettings.Ports}: every exposed port, bound ones with their host side, while it runs. */
+    private static Map<String, Object> inspectPorts(ContainerSpec spec, Network net, boolean running) {
+        Map<String, Object> ports = new java.util.TreeMap<>();
+        if (!running) {
+            return ports;
+        }
+        for (String port : spec.exposedPorts()) {
+            ports.put(port, null);
+        }
+        if (net != null) {
+            for (dev.berth.container.domain.ContainerEvent.Port p : net.ports()) {
+                String key = p.containerPort() + "/" + p.protocol();
+                @SuppressWarnings("unchecked")
+                List<Map<String, String>> list = ports.get(key) instanceof List<?> l
+                        ? (List<Map<String, String>>) l : new ArrayList<>();
+                Map<String, String> binding = new LinkedHashMap<>();
+                binding.put("HostIp", p.hostIp() == null || p.hostIp().isEmpty() ? "0.0.0.0" : p.hostIp());
+                binding.put("HostPort", Integer.toString(p.hostPort()));
+                list.add(binding);
+                ports.put(key, list);
+            }
+        }
+        return ports;
+    }
+
+    /** The list's {@code Ports} of a running container: published ones with IP and PublicPort, the rest without. */
+    private static List<Map<String, Object>> listPorts(ContainerSpec spec, Network net) {
+        List<Map<String, Object>> out = new ArrayList<>();
+        Set<String> published = new java.util.HashSet<>();
+        for (dev.berth.container.domain.ContainerEvent.Port p : net.ports()) {
+            Map<String, Object> entry = new LinkedHashMap<>();
+            entry.put("IP", p.hostIp() == null || p.hostIp().isEmpty() ? "0.0.0.0" : p.hostIp());
+            entry.put("PrivatePort", p.containerPort());
+            entry.put("PublicPort", p.hostPort());
+            entry.put("Type", p.protocol());
+            out.add(entry);
+            published.add(p.containerPort() + "/" + p.protocol());
+        }
+        for (String port : spec.exposedPorts()) {
+            if (!published.contains(port)) {
+                String[] parts = port.split("/", 2);
+                Map<String, Object> entry = new LinkedHashMap<>();
+                entry.put("PrivatePort", Integer.parseInt(parts[0]));
+                entry.put("Type", parts.length > 1 ? parts[1] : "tcp");
+                out.add(entry);
+            }
+        }
+        return out;
     }
 
     /** Whether a container was created from the image an {@code ancestor} filter names (reference or id). */

@@ -38,4 +38,9 @@ public class ContainerRepository {
             return id == null ? null : rows.stream().filter(r -> r.id.equals(id)).findFirst().orElseThrow();
         });
     }
+
+    /** A container of any tenant by full id, or null (for the node's observations, which name no tenant). */
+    public Uni<ContainerView> byId(String id) {
+        return sessions.withSession(s -> s.find(ContainerView.class, id));
+    }
 }

@@ -2,7 +2,15 @@ package dev.berth.container.projection;
 
 import dev.berth.container.domain.ContainerEvent;
 import dev.berth.container.domain.ContainerEvent.ContainerCreated;
+import dev.berth.container.domain.ContainerEvent.ContainerDied;
+import dev.berth.container.domain.ContainerEvent.ContainerPaused;
+import dev.berth.container.domain.ContainerEvent.ContainerRemoved;
 import dev.berth.container.domain.ContainerEvent.ContainerRenamed;
+import dev.berth.container.domain.ContainerEvent.ContainerRestartedByPolicy;
+import dev.berth.container.domain.ContainerEvent.ContainerStartFailed;
+import dev.berth.container.domain.ContainerEvent.ContainerStarted;
+import dev.berth.container.domain.ContainerEvent.ContainerUnpaused;
+import dev.berth.container.domain.Status;
 import dev.berth.container.domain.ContainerSpec;
 import dev.berth.events.EventCodec;
 import dev.berth.events.Json;
@@ -49,20 +57,77 @@ public class ContainerProjection implements Projection {
             view.labelsJson = write(c.spec().labels());
             view.summaryJson = write(summary(c.spec()));
             view.specJson = write(c.spec());
+            view.nodeId = c.nodeId();
             return session.persist(view).chain(session::flush);
         }
-        if (decoded instanceof ContainerRenamed r) {
-            return session.find(ContainerView.class, r.containerId()).chain(view -> {
-                view.name = r.newName();
-                return session.flush();
-            });
+        if (decoded instanceof ContainerRemoved) {
+            return session.find(ContainerView.class, decoded.containerId())
+                    .chain(view -> view == null ? Uni.createFrom().voidItem() : session.remove(view))
+                    .chain(session::flush)
+                    .chain(() -> session.createNativeQuery("delete from exec_instance where container_id = ?1")
+                            .setParameter(1, decoded.containerId()).executeUpdate())
+                    .replaceWithVoid();
         }
-        return session.find(ContainerView.class, decoded.containerId())
-                .chain(view -> view == null ? Uni.createFrom().voidItem() : session.remove(view))
-                .chain(session::flush);
+        return session.find(ContainerView.class, decoded.containerId()).chain(view -> {
+            if (view == null) {
+                return Uni.createFrom().voidItem();
+            }
+            evolve(view, decoded);
+            return session.flush();
+        });
     }
 
-    private static String write(Object value) {
+    /** The row after one lifecycle event, with Docker's rules for which State fields each transition resets. */
+    static void evolve(ContainerView view, ContainerEvent event) {
+        if (event instanceof ContainerRenamed r) {
+            view.name = r.newName();
+        } else if (event instanceof ContainerStarted s) {
+            view.nodeId = s.nodeId() == null ? view.nodeId : s.nodeId();
+            running(view, s.pid(), s.startedAt(), s.network());
+            // a start by a client resets the policy's count, as the node does
+            view.restartCount = 0;
+        } else if (event instanceof ContainerRestartedByPolicy r) {
+            running(view, r.pid(), r.startedAt(), r.network());
+            view.restartCount = r.restartCount();
+        } else if (event instanceof ContainerStartFailed f) {
+            view.exitCode = f.exitCode();
+            view.error = f.message() == null ? "" : f.message();
+        } else if (event instanceof ContainerDied d) {
+            view.state = d.willRestart() ? "restarting" : "exited";
+            view.pid = 0;
+            view.exitCode = d.exitCode();
+            view.oomKilled = d.oomKilled();
+            view.finishedAt = Status.rfc3339(d.finishedAt());
+        } else if (event instanceof ContainerPaused) {
+            view.state = "paused";
+        } else if (event instanceof ContainerUnpaused) {
+            view.state = "running";
+        }
+        view.status = baseStatus(view.state);
+    }
+
+    private static void running(ContainerView view, int pid, java.time.Instant startedAt, ContainerEvent.Network network) {
+        view.state = "running";
+        view.pid = pid;
+        view.startedAt = Status.rfc3339(startedAt);
+        view.exitCode = 0;
+        view.oomKilled = false;
+        view.error = "";
+        view.networkJson = network == null ? null : write(network);
+    }
+
+    /** The stored status word; the time-dependent Status line is computed when read (Status.of). */
+    private static String baseStatus(String state) {
+        return switch (state) {
+            case "created" -> "Created";
+            case "running" -> "Up";
+            case "paused" -> "Paused";
+            case "restarting" -> "Restarting";
+            default -> "Exited";
+        };
+    }
+
+    static String write(Object value) {
         try {
             return Json.mapper().writeValueAsString(value);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {

@@ -43,4 +43,25 @@ public class ContainerView {
     /** Creation time in RFC 3339 with nanoseconds, as inspect reports it. */
     @Column(nullable = false)
     public String created;
+    /** The node it is scheduled on. */
+    @Column(name = "node_id")
+    public String nodeId;
+    public int pid;
+    @Column(name = "exit_code", nullable = false)
+    public int exitCode;
+    @Column(name = "oom_killed", nullable = false)
+    public boolean oomKilled;
+    /** RFC 3339 with nanoseconds; Go's zero time when never started. */
+    @Column(name = "started_at", nullable = false)
+    public String startedAt = dev.berth.container.domain.Status.NEVER;
+    @Column(name = "finished_at", nullable = false)
+    public String finishedAt = dev.berth.container.domain.Status.NEVER;
+    @Column(name = "restart_count", nullable = false)
+    public int restartCount;
+    /** Why the last start failed, or empty. */
+    @Column(nullable = false)
+    public String error = "";
+    /** The network of the last start as {@link dev.berth.container.domain.ContainerEvent.Network} JSON, or null. */
+    @Column(name = "network_json")
+    public String networkJson;
 }

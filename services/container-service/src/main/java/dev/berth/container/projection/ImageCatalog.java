@@ -41,8 +41,11 @@ public class ImageCatalog {
         this.sessions = sessions;
     }
 
-    /** A resolved image: its id and the config fields of docs/images.md (Docker's names; a missing field is null). */
-    public record ImageRecord(String id, JsonNode config) {
+    /**
+     * A resolved image: its id, the config fields of docs/images.md (Docker's names; a missing field is null) and its
+     * layers ({@code [{digest, diffId, size, mediaType, unpackedSize}]}, base first).
+     */
+    public record ImageRecord(String id, JsonNode config, JsonNode layers) {
     }
 
     /** Applies one image event in the consumer's transaction; other types are ignored. */
@@ -100,10 +103,19 @@ public class ImageCatalog {
             if (found.size() != 1) {
                 return Uni.createFrom().<ImageRecord>failure(DomainException.notFound("No such image: " + reference));
             }
-            return s.createNativeQuery("select config_json from image_info where tenant = ?1 and image_id = ?2",
-                            String.class).setParameter(1, tenant).setParameter(2, found.get(0)).getResultList()
-                    .map(config -> new ImageRecord(found.get(0), read(config.isEmpty() ? "{}" : config.get(0))));
+            return s.createNativeQuery("select config_json, layers_json from image_info where tenant = ?1"
+                                    + " and image_id = ?2", Object[].class)
+                    .setParameter(1, tenant).setParameter(2, found.get(0)).getResultList()
+                    .map(rows -> rows.isEmpty() ? new ImageRecord(found.get(0), read("{}"), read("[]"))
+                            : new ImageRecord(found.get(0), read((String) rows.get(0)[0]), read((String) rows.get(0)[1])));
         }));
+    }
+
+    /** The layers of an image of the tenant ({@code []} when it is no longer known). */
+    public Uni<JsonNode> layers(String tenant, String imageId) {
+        return sessions.withSession(s -> s.createNativeQuery("select layers_json from image_info where tenant = ?1"
+                        + " and image_id = ?2", String.class).setParameter(1, tenant).setParameter(2, imageId)
+                .getResultList()).map(rows -> read(rows.isEmpty() ? "[]" : rows.get(0)));
     }
 
     private static Uni<List<String>> candidates(Mutiny.Session s, String tenant, String reference, boolean idLike) {

@@ -35,23 +35,29 @@ class ContainerDeciderTest {
                 List.of(), "", Map.of(), List.of(), List.of(), "", false, false, false, false, true, true, host);
     }
 
+    private static final String NODE = "node-1";
+
+    private static ContainerRemoved removed(String id, String name) {
+        return new ContainerRemoved(id, name, "busybox:local", Map.of(), false);
+    }
+
     private List<ContainerEvent> when(List<ContainerEvent> given, ContainerCommand command) {
         return decider.decide(command, decider.fold(given));
     }
 
     private static ContainerCreated created(String id, String name) {
-        return new ContainerCreated(id, name, spec(), NOW);
+        return new ContainerCreated(id, name, spec(), NOW, NODE);
     }
 
     @Test
     void createWithANameRecordsTheResolvedSpecWithoutTheSlash() {
-        assertThat(when(List.of(), new CreateContainer(A, "/web", List.of(), spec(), NOW)))
+        assertThat(when(List.of(), new CreateContainer(A, "/web", List.of(), spec(), NOW, NODE)))
                 .containsExactly(created(A, "web"));
     }
 
     @Test
     void aNameInUseIsDockers409NamingTheHolder() {
-        assertThatThrownBy(() -> when(List.of(created(A, "web")), new CreateContainer(B, "web", List.of(), spec(), NOW)))
+        assertThatThrownBy(() -> when(List.of(created(A, "web")), new CreateContainer(B, "web", List.of(), spec(), NOW, NODE)))
                 .isInstanceOfSatisfying(DomainException.class, e -> assertThat(e.status()).isEqualTo(409))
                 .hasMessage("Conflict. The container name \"/web\" is already in use by container \"" + A
                         + "\". You have to remove (or rename) that container to be able to reuse that name.");
@@ -59,13 +65,13 @@ class ContainerDeciderTest {
 
     @Test
     void aRemovedContainersNameIsFreeAgain() {
-        assertThat(when(List.of(created(A, "web"), new ContainerRemoved(A, "web")),
-                new CreateContainer(B, "web", List.of(), spec(), NOW))).containsExactly(created(B, "web"));
+        assertThat(when(List.of(created(A, "web"), removed(A, "web")),
+                new CreateContainer(B, "web", List.of(), spec(), NOW, NODE))).containsExactly(created(B, "web"));
     }
 
     @Test
     void invalidNamesAre400() {
-        assertThatThrownBy(() -> when(List.of(), new CreateContainer(A, "bad name", List.of(), spec(), NOW)))
+        assertThatThrownBy(() -> when(List.of(), new CreateContainer(A, "bad name", List.of(), spec(), NOW, NODE)))
                 .isInstanceOfSatisfying(DomainException.class, e -> assertThat(e.status()).isEqualTo(400))
                 .hasMessage("Invalid container name (bad name), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed");
     }
@@ -73,7 +79,7 @@ class ContainerDeciderTest {
     @Test
     void withoutANameTheFirstFreeGeneratedCandidateIsTaken() {
         assertThat(when(List.of(created(A, "happy_turing")),
-                new CreateContainer(B, null, List.of("happy_turing", "sleepy_knuth"), spec(), NOW)))
+                new CreateContainer(B, null, List.of("happy_turing", "sleepy_knuth"), spec(), NOW, NODE)))
                 .containsExactly(created(B, "sleepy_knuth"));
     }
 
@@ -91,8 +97,8 @@ class ContainerDeciderTest {
         List<ContainerEvent> given = List.of(created(A, "web"), created(B, "db"));
         assertThat(when(given, new RenameContainer("aaa", "front"))).containsExactly(new ContainerRenamed(A, "web", "front"));
         List<ContainerEvent> renamed = List.of(created(A, "web"), created(B, "db"), new ContainerRenamed(A, "web", "front"));
-        assertThat(when(renamed, new RemoveContainer("/front", false))).containsExactly(new ContainerRemoved(A, "front"));
-        assertThatThrownBy(() -> when(renamed, new RemoveContainer("web", false)))
+        assertThat(when(renamed, new RemoveContainer("/front", false, false))).containsExactly(removed(A, "front"));
+        assertThatThrownBy(() -> when(renamed, new RemoveContainer("web", false, false)))
                 .isInstanceOfSatisfying(DomainException.class, e -> assertThat(e.status()).isEqualTo(404))
                 .hasMessage("No such container: web");
     }
@@ -110,9 +116,9 @@ class ContainerDeciderTest {
     void anAmbiguousPrefixIs400AndANameBeatsAPrefix() {
         List<ContainerEvent> given = List.of(created(A, "web"), created(AB, "a"));
         // "a" is the name of AB, so it resolves to AB although it also prefixes A
-        assertThat(when(given, new RemoveContainer("a", false))).containsExactly(new ContainerRemoved(AB, "a"));
+        assertThat(when(given, new RemoveContainer("a", false, false))).containsExactly(removed(AB, "a"));
         List<ContainerEvent> two = List.of(created(A, "web"), created(AB, "db"));
-        assertThatThrownBy(() -> when(two, new RemoveContainer("a", false)))
+        assertThatThrownBy(() -> when(two, new RemoveContainer("a", false, false)))
                 .isInstanceOfSatisfying(DomainException.class, e -> assertThat(e.status()).isEqualTo(400))
                 .hasMessage("Multiple IDs found with provided prefix: a");
     }
