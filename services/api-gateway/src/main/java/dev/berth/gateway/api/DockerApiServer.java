@@ -3,6 +3,8 @@ package dev.berth.gateway.api;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.berth.gateway.auth.Tenants;
 import dev.berth.gateway.config.GatewayConfig;
+import dev.berth.gateway.events.EventStreams;
+import dev.berth.gateway.proxy.NodeLocator;
 import dev.berth.gateway.system.SystemEndpoints;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -44,8 +46,10 @@ public class DockerApiServer {
     private EventLoopGroup workers;
     private volatile Channel listener;
 
-    public DockerApiServer(GatewayConfig config, Tenants tenants, SystemEndpoints system, ObjectMapper json) {
-        this.gateway = new GatewayContext(config, tenants, system, new Responses(json, system.build().serverHeader()));
+    public DockerApiServer(GatewayConfig config, Tenants tenants, SystemEndpoints system, ObjectMapper json,
+                           EventStreams events) {
+        this.gateway = new GatewayContext(config, tenants, system, new Responses(json, system.build().serverHeader()),
+                new NodeLocator(config, json), events);
     }
 
     void start(@Observes StartupEvent event) throws InterruptedException {

@@ -1,6 +1,9 @@
 package dev.berth.gateway.api;
 
 import dev.berth.gateway.auth.Tenants;
+import dev.berth.gateway.events.EventSink;
+import dev.berth.gateway.events.EventStreams;
+import dev.berth.gateway.proxy.DataPlane;
 import dev.berth.gateway.proxy.ProxyExchange;
 import dev.berth.gateway.system.SystemEndpoints;
 import io.netty.buffer.ByteBuf;
@@ -10,6 +13,8 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -21,13 +26,16 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.util.ReferenceCountUtil;
 import org.jboss.logging.Logger;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
@@ -77,6 +85,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         /** No body announced: answering before its (empty) end arrives costs nothing. */
         final boolean bodiless;
         ProxyExchange proxy;
+        /** The event stream answering this request (GET /events), while it runs. */
+        EventStreams.Handle events;
         boolean requestComplete;
         boolean responseComplete;
         boolean closeAfter;
@@ -209,7 +219,13 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
         exchange.proxy = new ProxyExchange(this, ctx.channel(), gateway, service, request,
                 path + query, split.effective(), tenant, upgradeTcp);
-        exchange.proxy.start();
+        DataPlane.Target onNode = service == Route.Service.CONTAINER
+                ? DataPlane.match(request.method(), path, gateway.config().dataPlane().exportOnNode()) : null;
+        if (onNode != null) {
+            exchange.proxy.startOnNode(onNode, query, gateway.locator(), tenant);
+        } else {
+            exchange.proxy.start();
+        }
     }
 
     private static boolean isTcpUpgrade(HttpRequest request) {
@@ -248,8 +264,13 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                                     "cannot assemble the system information: " + e.getMessage()));
                 }));
             }
-            case EVENTS -> respond(gateway.responses().error(HttpResponseStatus.NOT_IMPLEMENTED,
-                    "the event stream (/events) is not available in this version of Berth yet"));
+            case EVENTS -> {
+                if (!get) {
+                    respond(gateway.responses().error(HttpResponseStatus.NOT_FOUND, "page not found"));
+                    return;
+                }
+                events(request, tenant);
+            }
             case SYSTEM_DF -> {
                 if (!get) {
                     respond(gateway.responses().error(HttpResponseStatus.NOT_FOUND, "page not found"));
@@ -274,6 +295,77 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             case SWARM -> respond(gateway.responses().error(HttpResponseStatus.SERVICE_UNAVAILABLE,
                     "This node is not a swarm manager. Use \"docker swarm init\" or \"docker swarm join\" to connect"
                             + " this node to swarm and try again."));
+        }
+    }
+
+    /** GET /events: parameters checked, headers flushed at once, then one chunk per event until until or hang-up. */
+    private void events(HttpRequest request, String tenant) {
+        var params = new QueryStringDecoder(request.uri()).parameters();
+        EventStreams.Prepared prepared;
+        try {
+            prepared = gateway.events().prepare(first(params.get("since")), first(params.get("until")),
+                    first(params.get("filters")), tenant);
+        } catch (EventStreams.BadRequest e) {
+            respond(gateway.responses().error(HttpResponseStatus.BAD_REQUEST, e.getMessage()));
+            return;
+        }
+        Exchange current = exchange;
+        HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+        head.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
+        head.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        gateway.responses().standardHeaders(head.headers());
+        responseHead(head);
+        current.events = prepared.start(new EventsSink(current));
+    }
+
+    private static String first(List<String> values) {
+        return values == null || values.isEmpty() ? null : values.get(0);
+    }
+
+    /** The connection as an event stream sees it; called from the stream's own thread. */
+    private final class EventsSink implements EventSink {
+        private final Exchange owner;
+
+        EventsSink(Exchange owner) {
+            this.owner = owner;
+        }
+
+        @Override
+        public void event(byte[] line) {
+            // writes from another thread are queued on the event loop in call order
+            ctx.channel().writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(line)));
+        }
+
+        @Override
+        public void end() {
+            ctx.executor().execute(() -> {
+                if (exchange != owner || !ctx.channel().isActive()) {
+                    return;
+                }
+                owner.events = null;
+                ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+                responseComplete();
+            });
+        }
+
+        @Override
+        public void abort() {
+            ctx.executor().execute(() -> {
+                if (exchange == owner) {
+                    owner.events = null;
+                    FrontendHandler.this.abort();
+                }
+            });
+        }
+
+        @Override
+        public boolean writable() {
+            return ctx.channel().isWritable() || !ctx.channel().isActive();
+        }
+
+        @Override
+        public boolean open() {
+            return ctx.channel().isActive();
         }
     }
 
@@ -382,6 +474,11 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
     }
 
+    /** Answers on behalf of the proxy with another component's answer, passed on unchanged. */
+    public void proxyAnswer(HttpResponseStatus status, String contentType, byte[] body) {
+        respond(gateway.responses().passThrough(status, contentType, body));
+    }
+
     /** Answers with an error on behalf of the proxy (503 when a service is down). */
     public void proxyError(HttpResponseStatus status, String message) {
         respond(gateway.responses().error(status, message));
@@ -485,6 +582,9 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             Exchange current = exchange;
             if (current == null) {
                 ctx.close();
+            } else if (current.events != null) {
+                // `docker events` ends by hanging up; the stream and its Kafka consumer go with it
+                ctx.close();
             } else if (current.proxy != null && (raw || (current.hijackCapable && current.requestComplete))) {
                 // the docker CLI half-closes right after the 101 when it has no stdin; output must keep flowing
                 current.proxy.clientHalfClosed();
@@ -507,6 +607,9 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         releasePipelined();
         if (current != null && current.proxy != null) {
             current.proxy.clientGone();
+        }
+        if (current != null && current.events != null) {
+            current.events.cancel();
         }
         ctx.fireChannelInactive();
     }

@@ -59,6 +59,16 @@ public final class Responses {
         return response;
     }
 
+    /** A body passed on as it came (another component's error answer), with the standard headers. */
+    public FullHttpResponse passThrough(HttpResponseStatus status, String contentType, byte[] body) {
+        ByteBuf content = Unpooled.wrappedBuffer(body);
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, content);
+        response.headers().set("Content-Type", contentType);
+        response.headers().setInt("Content-Length", body.length);
+        standardHeaders(response.headers());
+        return response;
+    }
+
     /** The answer to /_ping: "OK" for GET, an empty body for HEAD, never cached. */
     public FullHttpResponse ping(boolean head) {
         ByteBuf content = head ? Unpooled.EMPTY_BUFFER : Unpooled.copiedBuffer("OK", StandardCharsets.US_ASCII);

@@ -29,7 +29,10 @@ public interface GatewayConfig {
     @WithName("image-service")
     Backend imageService();
 
-    /** The container-service: /containers/** and /exec/**. */
+    /**
+     * The container-service: /containers/** and /exec/**, except the data-plane paths, for which it only answers the
+     * lookup of the container's node ({@code /_berth/locate/...}).
+     */
     @WithName("container-service")
     Backend containerService();
 
@@ -40,6 +43,13 @@ public interface GatewayConfig {
     /** The volume-service: /volumes/**. */
     @WithName("volume-service")
     Backend volumeService();
+
+    /** Routing of the data-plane endpoints (logs, attach, exec, archive, stats...) to the node running the container. */
+    @WithName("data-plane")
+    DataPlane dataPlane();
+
+    /** The event stream, {@code GET /events}, read from the platform's Kafka topics. */
+    Events events();
 
     /** How long /info waits for a service's list before it reports the service as unavailable. */
     @WithName("info-timeout")
@@ -88,6 +98,54 @@ public interface GatewayConfig {
         @WithName("ping-open")
         @WithDefault("true")
         boolean pingOpen();
+    }
+
+    interface DataPlane {
+        /**
+         * How long the lookup of a container's node at container-service ({@code /_berth/locate/...}) may take
+         * before the request is answered 503.
+         */
+        @WithName("locate-timeout")
+        @WithDefault("10s")
+        Duration locateTimeout();
+
+        /** How long to wait for a TCP connection to a node's data plane before answering 502. */
+        @WithName("connect-timeout")
+        @WithDefault("5s")
+        Duration connectTimeout();
+
+        /**
+         * Whether {@code GET /containers/{id}/export} goes to the node. Off while the node agents have no export:
+         * container-service then answers it (501).
+         */
+        @WithName("export-on-node")
+        @WithDefault("false")
+        boolean exportOnNode();
+    }
+
+    interface Events {
+        /** Kafka bootstrap servers of the platform's event topics. */
+        @WithName("bootstrap-servers")
+        @WithDefault("127.0.0.1:59092")
+        String bootstrapServers();
+
+        /**
+         * How far before {@code since} the topics are searched by record time: a record's Kafka timestamp is taken
+         * when the outbox relay publishes it, normally after its {@code ce_time}, but producers' clocks may drift.
+         */
+        @WithName("seek-margin")
+        @WithDefault("1m")
+        Duration seekMargin();
+
+        /** How many recent event ids a stream remembers to drop the relay's redeliveries (at-least-once). */
+        @WithName("dedupe-window")
+        @WithDefault("4096")
+        int dedupeWindow();
+
+        /** How long a stream waits for the brokers' metadata before it gives up and closes the connection. */
+        @WithName("metadata-timeout")
+        @WithDefault("15s")
+        Duration metadataTimeout();
     }
 
     interface Backend {

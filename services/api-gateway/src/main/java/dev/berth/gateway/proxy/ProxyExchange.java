@@ -37,6 +37,8 @@ import io.netty.util.ReferenceCountUtil;
 import org.jboss.logging.Logger;
 
 import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.CompletionException;
 import java.util.ArrayDeque;
 import java.util.List;
 
@@ -64,9 +66,13 @@ public final class ProxyExchange {
     private final FrontendHandler front;
     private final Channel client;
     private final GatewayContext gateway;
-    private final Route.Service service;
-    private final GatewayConfig.Backend backend;
     private final HttpRequest request;
+    /** Who answers: a service, or once located, a node's data plane. Named so in error messages. */
+    private String upstream;
+    private String host;
+    private int port;
+    private Duration connectTimeout;
+    private boolean toNode;
     private final boolean head;
 
     private final ArrayDeque<Object> waiting = new ArrayDeque<>();
@@ -83,8 +89,11 @@ public final class ProxyExchange {
         this.front = front;
         this.client = client;
         this.gateway = gateway;
-        this.service = service;
-        this.backend = gateway.backend(service);
+        GatewayConfig.Backend backend = gateway.backend(service);
+        this.upstream = service.displayName();
+        this.host = backend.host();
+        this.port = backend.port();
+        this.connectTimeout = backend.connectTimeout();
         this.head = original.method().equals(HttpMethod.HEAD);
         this.request = rewrite(original, serviceUri, version, tenant, upgradeTcp);
     }
@@ -123,12 +132,67 @@ public final class ProxyExchange {
     /** Connects to the service; the request goes out once connected. */
     public void start() {
         front.block(ReadBlocker.CONNECTING);
+        connect();
+    }
+
+    /**
+     * Asks container-service which node serves the target, then sends the request to that node's data plane with
+     * the container reference replaced by the full id. A refusal (no such container...) reaches the client as
+     * container-service gave it. Request bytes that arrive meanwhile wait, as they do while connecting.
+     *
+     * @param query the request's query string, with its '?', or empty
+     */
+    public void startOnNode(DataPlane.Target target, String query, NodeLocator locator, String tenant) {
+        front.block(ReadBlocker.CONNECTING);
+        locator.locate(target, tenant).whenComplete((result, e) ->
+                client.eventLoop().execute(() -> located(target, query, result, e)));
+    }
+
+    private void located(DataPlane.Target target, String query, NodeLocator.Result result, Throwable e) {
+        if (finished) {
+            return;
+        }
+        Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+        if (cause != null || result instanceof NodeLocator.Refused) {
+            failed = true;
+            finished = true;
+            releaseWaiting();
+            front.unblock(ReadBlocker.CONNECTING);
+            if (!client.isActive()) {
+                return;
+            }
+            if (result instanceof NodeLocator.Refused refused) {
+                front.proxyAnswer(HttpResponseStatus.valueOf(refused.status()), refused.contentType(), refused.body());
+            } else if (cause instanceof NodeLocator.Unavailable unavailable) {
+                LOG.debugf(cause, "locating %s failed", target);
+                front.proxyError(HttpResponseStatus.SERVICE_UNAVAILABLE, unavailable.getMessage());
+            } else if (cause instanceof NodeLocator.BadAnswer bad) {
+                front.proxyError(HttpResponseStatus.BAD_GATEWAY, bad.getMessage());
+            } else {
+                LOG.warnf(cause, "locating %s failed", target);
+                front.proxyError(HttpResponseStatus.BAD_GATEWAY, "cannot locate the container: " + cause);
+            }
+            return;
+        }
+        NodeLocator.Located located = (NodeLocator.Located) result;
+        request.setUri(target.nodePath(located.containerId()) + query);
+        // the node has no tenants: the lookup above was the tenant check
+        request.headers().remove(Headers.TENANT);
+        upstream = "node " + located.node();
+        host = located.host();
+        port = located.port();
+        connectTimeout = gateway.config().dataPlane().connectTimeout();
+        toNode = true;
+        connect();
+    }
+
+    private void connect() {
         Bootstrap bootstrap = new Bootstrap()
                 .group(client.eventLoop())
                 .channel(NioSocketChannel.class)
                 .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, backend.connectTimeout().toMillis()))
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()))
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
@@ -137,7 +201,7 @@ public final class ProxyExchange {
                         ch.pipeline().addLast("service", new ServiceHandler());
                     }
                 });
-        ChannelFuture connect = bootstrap.connect(backend.host(), backend.port());
+        ChannelFuture connect = bootstrap.connect(host, port);
         server = connect.channel();
         connect.addListener(f -> {
             if (f.isSuccess()) {
@@ -174,13 +238,20 @@ public final class ProxyExchange {
     }
 
     private void unavailable(Throwable cause) {
-        LOG.debugf("%s at %s:%d is unavailable: %s", service.displayName(), backend.host(), backend.port(), cause);
+        LOG.debugf("%s at %s:%d is unavailable: %s", upstream, host, port, cause);
         failed = true;
         finished = true;
         releaseWaiting();
         front.unblock(ReadBlocker.CONNECTING);
-        if (client.isActive()) {
-            front.proxyError(HttpResponseStatus.SERVICE_UNAVAILABLE, service.displayName() + " is unavailable");
+        if (!client.isActive()) {
+            return;
+        }
+        if (toNode) {
+            // container-service says the container is there, but its node cannot be reached: a gateway failure
+            front.proxyError(HttpResponseStatus.BAD_GATEWAY, upstream + " at " + host + ":" + port
+                    + " is unreachable: " + (cause == null ? "connection failed" : cause.getMessage()));
+        } else {
+            front.proxyError(HttpResponseStatus.SERVICE_UNAVAILABLE, upstream + " is unavailable");
         }
     }
 
@@ -405,13 +476,13 @@ public final class ProxyExchange {
             finished = true;
             server.close();
             if (client.isActive()) {
-                front.proxyError(HttpResponseStatus.BAD_GATEWAY, service.displayName() + " gave " + what);
+                front.proxyError(HttpResponseStatus.BAD_GATEWAY, upstream + " gave " + what);
             }
         }
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            LOG.debugf(cause, "connection to %s failed", service.displayName());
+            LOG.debugf(cause, "connection to %s failed", upstream);
             ctx.close();
         }
     }

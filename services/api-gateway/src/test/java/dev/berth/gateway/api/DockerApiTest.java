@@ -102,10 +102,18 @@ class DockerApiTest {
     }
 
     @Test
-    void eventsSayPlainlyTheyAreNotThereYet() throws Exception {
-        RawHttp.Response r = RawHttp.call(server.port(), "GET", "/v1.41/events");
-        assertThat(r.status()).isEqualTo(501);
-        assertThat(json.readTree(r.body()).path("message").asText()).contains("/events");
+    void eventsRefuseBadParametersBeforeStreaming() throws Exception {
+        RawHttp.Response filter = RawHttp.call(server.port(), "GET", "/v1.41/events?filters=%7B%22colour%22%3A%7B%22red%22%3Atrue%7D%7D");
+        assertThat(filter.status()).isEqualTo(400);
+        assertThat(filter.text()).isEqualTo("{\"message\":\"invalid filter 'colour'\"}\n");
+        RawHttp.Response since = RawHttp.call(server.port(), "GET", "/v1.41/events?since=yesterday");
+        assertThat(since.status()).isEqualTo(400);
+        assertThat(json.readTree(since.body()).path("message").asText())
+                .isEqualTo("failed to parse value as time or duration: \"yesterday\"");
+        RawHttp.Response order = RawHttp.call(server.port(), "GET", "/v1.41/events?since=200&until=100");
+        assertThat(order.status()).isEqualTo(400);
+        assertThat(json.readTree(order.body()).path("message").asText()).isEqualTo("`since` time (200) cannot be after `until` time (100)");
+        assertThat(RawHttp.call(server.port(), "POST", "/v1.41/events").status()).isEqualTo(404);
     }
 
     @Test
@@ -118,7 +126,10 @@ class DockerApiTest {
     @Test
     void eachNounGoesToItsService() throws Exception {
         assertRoutedTo("/v1.41/containers/abc/json", "container-service", "/containers/abc/json");
-        assertRoutedTo("/v1.41/exec/e1/json", "container-service", "/exec/e1/json");
+        // the data plane of a container is its node's (found through container-service): DataPlaneRoutingTest
+        assertRoutedTo("/v1.41/exec/e1/json", "node-agent", "/exec/e1/json");
+        assertRoutedTo("/v1.41/containers/abc/top?ps_args=-ef", "node-agent",
+                "/containers/" + dev.berth.gateway.support.FakeService.idOf("abc") + "/top?ps_args=-ef");
         assertRoutedTo("/v1.41/images/busybox/json", "image-service", "/images/busybox/json");
         assertRoutedTo("/v1.41/build?t=x", "image-service", "/build?t=x");
         assertRoutedTo("/v1.41/commit?container=c", "image-service", "/commit?container=c");

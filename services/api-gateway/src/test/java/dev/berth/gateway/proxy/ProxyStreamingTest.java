@@ -90,14 +90,17 @@ class ProxyStreamingTest {
             c.shutdownOutput();
             // the service only writes once it has seen the FIN, so this proves the FIN went through and output came back
             assertThat(c.readToEnd()).isEqualTo(concat(
-                    FakeService.frame(1, "hello from container-service\n"),
+                    FakeService.frame(1, "hello from node-agent\n"),
                     FakeService.frame(2, "stdin was: \n")));
         }
-        FakeService.Received r = FakeServices.container.last("/containers/c1/attach");
+        // the container's node answered, reached by its full id after container-service located it
+        FakeService.Received r = FakeServices.node.last("/containers/" + FakeService.idOf("c1") + "/attach?stderr=1&stdout=1&stream=1");
+        assertThat(r).isNotNull();
         assertThat(r.header("Upgrade")).isEqualTo("tcp");
         assertThat(r.header("Connection")).isEqualTo("Upgrade");
-        assertThat(r.header("X-Berth-Tenant")).isEqualTo("default");
+        assertThat(r.header("X-Berth-Tenant")).as("nodes have no tenants").isNull();
         assertThat(r.header("X-Berth-Api-Version")).isEqualTo("1.50");
+        assertThat(FakeServices.container.last("/_berth/locate/containers/c1").header("X-Berth-Tenant")).isEqualTo("default");
     }
 
     @Test
@@ -112,10 +115,11 @@ class ProxyStreamingTest {
             assertThat(c.head().status()).isEqualTo(101);
             c.shutdownOutput();
             assertThat(c.readToEnd()).isEqualTo(concat(
-                    FakeService.frame(1, "hello from container-service\n"),
+                    FakeService.frame(1, "hello from node-agent\n"),
                     FakeService.frame(2, "stdin was: " + new String(stdin, StandardCharsets.US_ASCII) + "\n")));
         }
-        assertThat(FakeServices.container.last("/exec/e1/start").bodyLength()).isEqualTo(29);
+        assertThat(FakeServices.node.last("/exec/e1/start").bodyLength()).isEqualTo(29);
+        assertThat(FakeServices.container.last("/_berth/locate/exec/e1")).isNotNull();
     }
 
     @Test
@@ -132,7 +136,7 @@ class ProxyStreamingTest {
             // the body ends where the connection ends
             assertThat(c.readToEnd()).isEqualTo(concat(FakeService.frame(1, "exec-out\n"), FakeService.frame(2, "exec-err\n")));
         }
-        assertThat(FakeServices.container.last("/exec/e2/start").header("X-Berth-Api-Version")).isEqualTo("1.32");
+        assertThat(FakeServices.node.last("/exec/e2/start").header("X-Berth-Api-Version")).isEqualTo("1.32");
     }
 
     @Test
@@ -168,7 +172,7 @@ class ProxyStreamingTest {
             assertThat(c.chunk()).isEqualTo(FakeService.frame(1, "ready\n"));
         }
         // Testcontainers closes its socket once its log regex matched; nothing may linger behind the gateway
-        assertThat(FakeServices.container.awaitFollowerGone(30)).isTrue();
+        assertThat(FakeServices.node.awaitFollowerGone(30)).isTrue();
     }
 
     @Test
@@ -176,6 +180,8 @@ class ProxyStreamingTest {
         try (RawHttp c = new RawHttp(server.port())) {
             c.send("HEAD", "/v1.41/containers/c1/archive?path=%2Fwww");
             RawHttp.Response r = c.response(true);
+            assertThat(FakeServices.node.last("/containers/" + FakeService.idOf("c1") + "/archive?path=%2Fwww").method())
+                    .isEqualTo("HEAD");
             assertThat(r.status()).isEqualTo(200);
             assertThat(r.header("Content-Length")).isEqualTo("1234");
             assertThat(r.header("X-Docker-Container-Path-Stat")).isEqualTo("e30=");

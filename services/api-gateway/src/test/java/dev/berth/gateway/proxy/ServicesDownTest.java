@@ -3,6 +3,7 @@ package dev.berth.gateway.proxy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.berth.gateway.api.DockerApiServer;
+import dev.berth.gateway.events.EventStreams;
 import dev.berth.gateway.support.RawHttp;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
@@ -32,6 +33,8 @@ class ServicesDownTest {
             for (String service : new String[] {"image", "container", "network", "volume"}) {
                 config.put("berth.gateway." + service + "-service.port", Integer.toString(closedPort()));
             }
+            config.put("berth.gateway.events.bootstrap-servers", "127.0.0.1:" + closedPort());
+            config.put("berth.gateway.events.metadata-timeout", "2s");
             return config;
         }
 
@@ -47,6 +50,9 @@ class ServicesDownTest {
 
     @Inject
     DockerApiServer server;
+
+    @Inject
+    EventStreams streams;
 
     private final ObjectMapper json = new ObjectMapper();
 
@@ -105,6 +111,19 @@ class ServicesDownTest {
         RawHttp.Response r = RawHttp.call(server.port(), "GET", "/v1.44/system/df");
         assertThat(r.status()).isEqualTo(503);
         assertThat(json.readTree(r.body()).path("message").asText()).matches("(image|container|volume)-service is unavailable");
+    }
+
+    @Test
+    void eventsWithoutKafkaCloseTheStreamAndKeepNoConsumer() throws Exception {
+        try (RawHttp c = new RawHttp(server.port())) {
+            c.send("GET", "/v1.41/events");
+            // the head goes out before Kafka is asked, as dockerd flushes it at once
+            assertThat(c.head().status()).isEqualTo(200);
+            // no terminating chunk: the client sees the stream cut, not a normal end
+            assertThat(c.readToEnd()).isEmpty();
+        }
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+                .until(() -> streams.openConsumers() == 0 && streams.runningStreams() == 0);
     }
 
     private void assertUnavailable(String path, String service) throws Exception {

@@ -25,6 +25,10 @@ import java.util.concurrent.TimeUnit;
  * real services do on the wire: hijack a connection (101 or a close-delimited raw stream), read a client's
  * half-close, flush response headers long before the body. It records what reached it.
  *
+ * <p>As container-service it answers the node lookups {@code GET /_berth/locate/containers/{ref}} and
+ * {@code /_berth/locate/exec/{id}} with the node set by {@link #routeTo(int, int)} ({@code missing...}: 404,
+ * {@code ambiguous}: 400, {@code down...}: a node that is not listening); as a node it serves logs (followed or not).
+ *
  * <p>Paths it knows: {@code GET /containers/json} and {@code GET /images/json} (fixed lists for /info counts),
  * {@code POST /images/load} (digests a streamed body), {@code POST /containers/slow/wait} (headers at once, body
  * when {@link #releaseWait()} is called), {@code POST /containers/{id}/attach} and {@code POST /exec/{id}/start}
@@ -52,6 +56,8 @@ public final class FakeService implements AutoCloseable {
     private volatile CountDownLatch waitRelease = new CountDownLatch(1);
     private volatile CountDownLatch firstBodyBytes = new CountDownLatch(1);
     private final CountDownLatch followerGone = new CountDownLatch(1);
+    private volatile int nodePort = -1;
+    private volatile int deadNodePort = -1;
 
     public FakeService(String name) throws IOException {
         this.name = name;
@@ -61,6 +67,21 @@ public final class FakeService implements AutoCloseable {
 
     public int port() {
         return server.getLocalPort();
+    }
+
+    /** Makes this stand-in answer node lookups: the node's data plane, and a port where nothing listens. */
+    public void routeTo(int nodePort, int deadNodePort) {
+        this.nodePort = nodePort;
+        this.deadNodePort = deadNodePort;
+    }
+
+    /** The full id the lookup gives for a reference: 64 hex, as container-service would. */
+    public static String idOf(String ref) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(ref.getBytes(StandardCharsets.UTF_8)));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     public List<Received> received() {
@@ -135,6 +156,18 @@ public final class FakeService implements AutoCloseable {
                 return;
             }
             received.add(new Received(method, target, headers, length, digest, new byte[0]));
+            if (path.startsWith("/_berth/locate/")) {
+                locate(out, path);
+                return;
+            }
+            if (path.matches("/containers/[^/]+/logs")) {
+                if (target.contains("follow=1") || target.contains("follow=true")) {
+                    follow(in, out);
+                } else {
+                    logs(out);
+                }
+                return;
+            }
             if (method.equals("HEAD")) {
                 out.write(("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1234\r\n"
                         + "X-Docker-Container-Path-Stat: e30=\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
@@ -213,6 +246,32 @@ public final class FakeService implements AutoCloseable {
         f[7] = (byte) p.length;
         System.arraycopy(p, 0, f, 8, p.length);
         return f;
+    }
+
+    private void locate(OutputStream out, String path) throws IOException {
+        boolean exec = path.startsWith("/_berth/locate/exec/");
+        String ref = java.net.URLDecoder.decode(path.substring(path.lastIndexOf('/') + 1), StandardCharsets.UTF_8);
+        if (ref.startsWith("missing")) {
+            json(out, 404, "{\"message\":\"" + (exec ? "No such exec instance: " : "No such container: ") + ref + "\"}");
+        } else if (ref.equals("ambiguous")) {
+            json(out, 400, "{\"message\":\"multiple IDs found with provided prefix: ambiguous\"}");
+        } else {
+            int port = ref.startsWith("down") ? deadNodePort : nodePort;
+            json(out, 200, "{\"Id\":\"" + idOf(exec ? "exec-of-" + ref : ref) + "\",\"Node\":\"node-1\",\"Address\":\"127.0.0.1:"
+                    + port + "\",\"State\":\"running\"}");
+        }
+    }
+
+    /** `docker logs` without follow: two entries, then the end. */
+    private static void logs(OutputStream out) throws IOException {
+        out.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        for (byte[] f : new byte[][] {frame(1, "line one\n"), frame(2, "line two\n")}) {
+            out.write((Integer.toHexString(f.length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.write(f);
+            out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+        }
+        out.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        out.flush();
     }
 
     private void slowWait(OutputStream out) throws IOException, InterruptedException {

@@ -16,6 +16,8 @@ public class FakeServices implements QuarkusTestResourceLifecycleManager {
     public static volatile FakeService container;
     public static volatile FakeService network;
     public static volatile FakeService volume;
+    /** A node agent's data plane, where container-service's lookups send data-plane requests. */
+    public static volatile FakeService node;
 
     @Override
     public Map<String, String> start() {
@@ -24,6 +26,12 @@ public class FakeServices implements QuarkusTestResourceLifecycleManager {
             container = new FakeService("container-service");
             network = new FakeService("network-service");
             volume = new FakeService("volume-service");
+            node = new FakeService("node-agent");
+            int dead;
+            try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+                dead = s.getLocalPort();
+            }
+            container.routeTo(node.port(), dead);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -37,7 +45,7 @@ public class FakeServices implements QuarkusTestResourceLifecycleManager {
 
     @Override
     public void stop() {
-        for (FakeService s : new FakeService[] {image, container, network, volume}) {
+        for (FakeService s : new FakeService[] {image, container, network, volume, node}) {
             if (s != null) {
                 try {
                     s.close();

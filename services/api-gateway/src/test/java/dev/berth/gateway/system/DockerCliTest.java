@@ -84,10 +84,13 @@ class DockerCliTest {
     void dockerExecThroughTheGatewayGetsTheOutputThatFollowsItsHalfClose() throws Exception {
         // without -i the CLI half-closes right after the 101; the stand-in service answers only after that FIN
         Run run = dockerWithStdin(null, "exec", "live1", "sh", "-c", "anything");
-        assertThat(run.out()).isEqualTo("hello from container-service\n");
+        assertThat(run.out()).isEqualTo("hello from node-agent\n");
         assertThat(run.err()).isEqualTo("stdin was: \n");
         assertThat(run.exit()).as("the exec's exit code, read from /exec/{id}/json").isEqualTo(3);
-        assertThat(FakeServices.container.last("/exec/e-live1/start").header("Upgrade")).isEqualTo("tcp");
+        // created at container-service, started and inspected at the container's node
+        assertThat(FakeServices.container.last("/containers/live1/exec")).isNotNull();
+        assertThat(FakeServices.node.last("/exec/e-live1/start").header("Upgrade")).isEqualTo("tcp");
+        assertThat(FakeServices.node.last("/exec/e-live1/json")).isNotNull();
     }
 
     @Test
@@ -95,7 +98,7 @@ class DockerCliTest {
         Path input = home.resolve("stdin.txt");
         Files.writeString(input, "piped data\n");
         Run run = dockerWithStdin(input, "exec", "-i", "live2", "cat");
-        assertThat(run.out()).isEqualTo("hello from container-service\n");
+        assertThat(run.out()).isEqualTo("hello from node-agent\n");
         assertThat(run.err()).isEqualTo("stdin was: piped data\n\n");
         assertThat(run.exit()).isEqualTo(3);
     }

@@ -87,6 +87,6 @@ class DockerJavaClientTest {
         assertThat(stderr).hasToString("exec-err\n");
         assertThat(client.inspectExecCmd(exec.getId()).exec().getExitCodeLong()).isEqualTo(3L);
         // it really was the variant without Upgrade headers
-        assertThat(FakeServices.container.last("/exec/e-live3/start").header("Upgrade")).isNull();
+        assertThat(FakeServices.node.last("/exec/e-live3/start").header("Upgrade")).isNull();
     }
 }
