@@ -263,6 +263,7 @@ public final class NodeContainers implements CommandHandler, AutoCloseable {
             throw RuntimeFailure.badRequest("the image of container " + id + " has no layers");
         }
         String chain = layers.ensure(spec.image().repository(), spec.image().layers());
+        createBindSources(spec);
         ContainerSpec runtimeSpec = SpecMapping.toRuntime(spec, chain);
         ContainerRecord r = new ContainerRecord(id, spec, chain, Instant.now(), 0, false, null);
         saveRecord(r);
@@ -273,6 +274,19 @@ public final class NodeContainers implements CommandHandler, AutoCloseable {
             throw e;
         }
         return List.of(new NodeObservation.ContainerCreated(nodeId, id, r.createdAt()));
+    }
+
+    // Docker makes a missing host directory of a -v bind (Binds) and leaves it after the container is gone.
+    private static void createBindSources(NodeContainerSpec spec) throws IOException {
+        if (spec.mounts() == null) {
+            return;
+        }
+        for (NodeContainerSpec.Mount m : spec.mounts()) {
+            if ("bind".equals(m.type()) && m.createSource() && m.source() != null && m.source().startsWith("/")
+                    && !Files.exists(Path.of(m.source()))) {
+                Files.createDirectories(Path.of(m.source()));
+            }
+        }
     }
 
     private List<NodeObservation> start(String id) throws IOException {

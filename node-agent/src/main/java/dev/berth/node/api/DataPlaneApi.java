@@ -366,7 +366,9 @@ public final class DataPlaneApi {
         boolean stream = req.flag("stream", true);
         boolean oneShot = req.flag("one-shot", false);
         ContainerState st = runtime.state(id);
-        String name = "/" + id;
+        // the control plane names the container (the gateway sets it from its lookup); the node knows ids only
+        String given = req.header("X-Berth-Container-Name");
+        String name = given != null && given.startsWith("/") ? given : "/" + id;
         if (!st.running()) {
             throw RuntimeFailure.conflict("Container " + id + " is not running");
         }

@@ -86,8 +86,15 @@ public record NodeContainerSpec(Image image, List<String> entrypoint, List<Strin
      * @param source  host path for a bind
      * @param target  absolute path in the container
      * @param options tmpfs options, e.g. "size=64m"
+     * @param createSource for a bind: make a missing source directory first, as Docker does for {@code -v}
+     *                     ({@code Binds}); false fails on a missing source, as {@code --mount} does
      */
-    public record Mount(String type, String source, String target, boolean readOnly, String options) {
+    public record Mount(String type, String source, String target, boolean readOnly, String options,
+                        boolean createSource) {
+
+        public Mount(String type, String source, String target, boolean readOnly, String options) {
+            this(type, source, target, readOnly, options, false);
+        }
     }
 
     public record Ulimit(String name, long soft, long hard) {

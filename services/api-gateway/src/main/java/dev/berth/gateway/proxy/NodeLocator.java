@@ -37,7 +37,7 @@ public final class NodeLocator {
      * @param host        the node data plane's host
      * @param port        the node data plane's port
      */
-    public record Located(String containerId, String node, String host, int port) implements Result {
+    public record Located(String containerId, String node, String host, int port, String name) implements Result {
     }
 
     /** container-service refused (no such container, ambiguous prefix...): passed to the client as it is. */
@@ -126,6 +126,6 @@ public final class NodeLocator {
         if (host.startsWith("[") && host.endsWith("]")) {
             host = host.substring(1, host.length() - 1);
         }
-        return new Located(id, body.path("Node").asText(host), host, port);
+        return new Located(id, body.path("Node").asText(host), host, port, body.path("Name").asText(""));
     }
 }

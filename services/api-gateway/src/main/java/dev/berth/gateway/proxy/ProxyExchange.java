@@ -55,6 +55,8 @@ import java.util.List;
  * handled by one thread. Backpressure: a side that cannot take more pauses reading from the other side.
  */
 public final class ProxyExchange {
+    /** The container's name ({@code /web}) for the node, which knows containers by id only. */
+    static final String CONTAINER_NAME = "X-Berth-Container-Name";
 
     private static final Logger LOG = Logger.getLogger(ProxyExchange.class);
     private static final String RAW = "raw";
@@ -178,6 +180,10 @@ public final class ProxyExchange {
         request.setUri(target.nodePath(located.containerId()) + query);
         // the node has no tenants: the lookup above was the tenant check
         request.headers().remove(Headers.TENANT);
+        // the node knows ids only; Docker's stats carry the container's name, which the CLI prints
+        if (!located.name().isEmpty()) {
+            request.headers().set(CONTAINER_NAME, located.name());
+        }
         upstream = "node " + located.node();
         host = located.host();
         port = located.port();

@@ -9,6 +9,7 @@ import dev.berth.container.domain.Status;
 import dev.berth.container.persistence.ContainerRepository;
 import dev.berth.container.persistence.ContainerService;
 import dev.berth.container.projection.ContainerProjection;
+import dev.berth.container.projection.FreshImages;
 import dev.berth.container.projection.ImageCatalog;
 import dev.berth.container.projection.ContainerView;
 import dev.berth.engineapi.Filters;
@@ -62,12 +63,14 @@ public class ContainersResource {
     private final ContainerRepository containers;
     private final ContainerService service;
     private final ImageCatalog images;
+    private final FreshImages freshImages;
     private final ObjectMapper json;
     private final Execs execs;
 
     public ContainersResource(ContainerRepository containers, ContainerService service, ImageCatalog images,
-                              ObjectMapper json, Execs execs) {
+                              ObjectMapper json, Execs execs, FreshImages freshImages) {
         this.execs = execs;
+        this.freshImages = freshImages;
         this.containers = containers;
         this.service = service;
         this.images = images;
@@ -91,7 +94,7 @@ public class ContainersResource {
         }
         String image = CreateRequest.image(request);
         String requested = name == null || name.isEmpty() ? null : name;
-        return images.resolve(tenant, image)
+        return freshImages.resolve(tenant, image)
                 .chain(found -> service.create(tenant, requested,
                         CreateRequest.spec(request, found.id(), found.config()), found.layers()))
                 .map(id -> Response.status(201).type(MediaType.APPLICATION_JSON)

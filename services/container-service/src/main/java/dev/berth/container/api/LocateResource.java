@@ -35,7 +35,7 @@ public class LocateResource {
         this.sessions = sessions;
     }
 
-    /** {@code {"Id","Node","Address","State"}} of a container by id, name, /name or id prefix. */
+    /** {@code {"Id","Node","Address","State","Name"}} of a container by id, name, /name or id prefix. */
     @GET
     @Path("/containers/{ref}")
     public Uni<Map<String, Object>> locateContainer(@HeaderParam(Tenants.HEADER) String tenantHeader,
@@ -92,6 +92,7 @@ public class LocateResource {
             out.put("Node", view.nodeId);
             out.put("Address", address);
             out.put("State", view.state);
+            out.put("Name", "/" + view.name);
             return out;
         });
     }

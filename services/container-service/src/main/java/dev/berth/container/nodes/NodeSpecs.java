@@ -44,7 +44,7 @@ public final class NodeSpecs {
             // named volumes are volume-service's (not wired to nodes yet); only host paths become binds
             if (parts.length >= 2 && parts[0].startsWith("/")) {
                 boolean ro = parts.length > 2 && List.of(parts[2].split(",")).contains("ro");
-                mounts.add(new NodeContainerSpec.Mount("bind", parts[0], parts[1], ro, null));
+                mounts.add(new NodeContainerSpec.Mount("bind", parts[0], parts[1], ro, null, true));
             }
         }
         h.tmpfs().forEach((target, options) -> mounts.add(new NodeContainerSpec.Mount("tmpfs", null, target, false,
