@@ -110,10 +110,12 @@ final class ContainerFiles {
     static PathStat stat(Path root, String containerId, String path) throws IOException {
         Path p = existing(root, containerId, path);
         String name = split(path).isEmpty() ? "/" : split(path).get(split(path).size() - 1);
-        int mode = (Integer) Files.getAttribute(p, "unix:mode", NOFOLLOW);
-        long size = Files.isDirectory(p, NOFOLLOW) ? 4096 : (Long) Files.getAttribute(p, "unix:size", NOFOLLOW);
-        FileTime mtime = Files.getLastModifiedTime(p, NOFOLLOW);
-        String link = Files.isSymbolicLink(p) ? Files.readSymbolicLink(p).toString() : "";
+        boolean isRoot = p.equals(root);
+        LinkOption[] opts = isRoot ? new LinkOption[0] : NOFOLLOW;
+        int mode = (Integer) Files.getAttribute(p, "unix:mode", opts);
+        long size = Files.isDirectory(p, opts) ? 4096 : (Long) Files.getAttribute(p, "unix:size", opts);
+        FileTime mtime = Files.getLastModifiedTime(p, opts);
+        String link = !isRoot && Files.isSymbolicLink(p) ? Files.readSymbolicLink(p).toString() : "";
         return new PathStat(name, size, goMode(mode), mtime.toInstant().toString(), link);
     }
 
@@ -227,8 +229,9 @@ final class ContainerFiles {
     static void untar(Path root, String containerId, String path, InputStream body, boolean noOverwriteDirNonDir,
                       boolean copyUidGid) throws IOException {
         Path dir = existing(root, containerId, path);
-        dir = Files.isSymbolicLink(dir) ? resolve(root, path, true) : dir;
-        if (!Files.isDirectory(dir, NOFOLLOW)) {
+        dir = !dir.equals(root) && Files.isSymbolicLink(dir) ? resolve(root, path, true) : dir;
+        // the root of a running container is /proc/<pid>/root, a link to follow (Testcontainers copies to "/")
+        if (!dir.equals(root) && !Files.isDirectory(dir, NOFOLLOW)) {
             throw RuntimeFailure.badRequest("extraction point is not a directory");
         }
         String dirInContainer = "/" + root.relativize(dir);

@@ -282,6 +282,44 @@ class DataPlaneTest {
     }
 
     @Test
+    void archiveIntoTheRootOfARunningContainerAsTestcontainersSendsIt() throws Exception {
+        String id = create(spec("none", false, "sleep", "300"));
+        start(id);
+        ByteArrayOutputStream tar = new ByteArrayOutputStream();
+        try (TarArchiveOutputStream t = new TarArchiveOutputStream(tar)) {
+            // Testcontainers' copyFileToContainer: path "/" and the whole container path in the entry name
+            TarArchiveEntry e = new TarArchiveEntry("tmp/in/greeting.txt");
+            byte[] content = "copied in\n".getBytes(StandardCharsets.UTF_8);
+            e.setSize(content.length);
+            e.setMode(0640);
+            t.putArchiveEntry(e);
+            t.write(content);
+            t.closeArchiveEntry();
+        }
+        try (RawHttp http = new RawHttp(port())) {
+            RawHttp.Response put = http.request("PUT", "/containers/" + id + "/archive?path=/",
+                    Map.of("Content-Type", "application/x-tar"), tar.toByteArray());
+            assertThat(put.status()).as(put.text()).isEqualTo(200);
+            RawHttp.Response root = http.request("HEAD", "/containers/" + id + "/archive?path=/", Map.of(), null);
+            assertThat(root.status()).isEqualTo(200);
+            JsonNode rootStat = Json.mapper().readTree(Base64.getDecoder().decode(root.header("x-docker-container-path-stat")));
+            assertThat(rootStat.get("mode").asLong() & (1L << 31)).as("/ is a directory").isNotZero();
+            assertThat(rootStat.get("linkTarget").asText()).isEmpty();
+            RawHttp.Response got = http.request("GET", "/containers/" + id + "/archive?path=/tmp/in/greeting.txt",
+                    Map.of(), null);
+            assertThat(got.status()).isEqualTo(200);
+            try (TarArchiveInputStream in = new TarArchiveInputStream(new ByteArrayInputStream(got.body()))) {
+                assertThat(in.getNextEntry().getName()).isEqualTo("greeting.txt");
+                assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("copied in\n");
+            }
+            RawHttp.Response stats = http.request("GET", "/containers/" + id + "/stats?stream=false",
+                    Map.of("X-Berth-Container-Name", "/greeter"), null);
+            assertThat(Json.mapper().readTree(stats.body()).get("name").asText())
+                    .as("the name the control plane gave, as docker stats prints it").isEqualTo("/greeter");
+        }
+    }
+
+    @Test
     void statsTopAndResizeOfARunningContainer() throws Exception {
         String id = create(spec("bridge", false, "sleep", "300"));
         NodeObservation.ContainerStarted started = start(id);
