@@ -48,12 +48,14 @@ import java.util.regex.Pattern;
  * <li>{@code POST /containers/{id}/resize}, {@code GET /containers/{id}/top}, {@code GET /containers/{id}/stats}</li>
  * <li>{@code GET|HEAD|PUT /containers/{id}/archive}</li>
  * <li>{@code POST /containers/{id}/wait} (condition not-running or next-exit)</li>
+ * <li>{@code GET /containers/{id}/diff} (the writable layer as a layer tar, for builds and commits; not in the
+ * Engine API) and {@code GET /containers/{id}/changes} ({@code docker diff})</li>
  * </ul>
  * Errors are Docker's: {@code {"message": ...}} with 400/404/409/500.
  */
 public final class DataPlaneApi {
     private static final Logger LOG = Logger.getLogger(DataPlaneApi.class);
-    private static final Pattern CONTAINER = Pattern.compile("/containers/([^/]+)/(logs|attach|exec|resize|top|stats|archive|wait)");
+    private static final Pattern CONTAINER = Pattern.compile("/containers/([^/]+)/(logs|attach|exec|resize|top|stats|archive|wait|diff|changes)");
     private static final Pattern EXEC = Pattern.compile("/exec/([^/]+)/(start|json|resize)");
     /** How long an attach to a created container waits for its start command. */
     private static final long ATTACH_WAIT_MINUTES = 10;
@@ -130,6 +132,8 @@ public final class DataPlaneApi {
                 case "archive GET", "archive HEAD" -> archiveOut(x, id, m.equals("HEAD"));
                 case "archive PUT" -> archiveIn(x, id);
                 case "wait POST" -> await(x, id);
+                case "diff GET" -> diff(x, id);
+                case "changes GET" -> changes(x, id);
                 default -> x.resp().error(405, "method " + m + " not allowed on " + req.path);
             }
             return;
@@ -476,6 +480,73 @@ public final class DataPlaneApi {
         public void close() throws IOException {
             flush();
         }
+    }
+
+    // ------------------------------------------------------------------------------------------------ diff
+
+    /**
+     * The container's writable layer as an uncompressed layer tar. The head goes out with the first bytes of the tar,
+     * so a container without a snapshot still gets its 404; if reading fails half-way the connection closes without
+     * the last chunk, so a client cannot take a truncated tar for a whole one.
+     */
+    private void diff(Exchange x, String id) throws IOException {
+        requireSnapshotter(id);
+        OutputStream lazy = new OutputStream() {
+            private OutputStream body;
+
+            @Override
+            public void write(int b) throws IOException {
+                write(new byte[]{(byte) b}, 0, 1);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                if (body == null) {
+                    body = x.resp().chunked(200, Map.of("Content-Type", "application/x-tar"));
+                }
+                body.write(b, off, len);
+            }
+
+            @Override
+            public void close() throws IOException {
+                if (body != null) {
+                    body.close();
+                }
+            }
+        };
+        try (OutputStream buffered = new java.io.BufferedOutputStream(lazy, 65536)) {
+            snapshotter.exportDiff(id, buffered);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw noFilesystem(id);
+        }
+    }
+
+    private void changes(Exchange x, String id) throws IOException {
+        requireSnapshotter(id);
+        List<Map<String, Object>> out = new ArrayList<>();
+        try {
+            for (Snapshotter.Change c : snapshotter.changes(id)) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("Path", c.path());
+                m.put("Kind", c.kind().code());
+                out.add(m);
+            }
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw noFilesystem(id);
+        }
+        x.resp().json(200, out);
+    }
+
+    /** 404 for a container this node does not have, before any header goes out. */
+    private void requireSnapshotter(String id) throws IOException {
+        runtime.state(id);
+        if (snapshotter == null) {
+            throw new RuntimeFailure(500, "this node has no snapshotter");
+        }
+    }
+
+    private static RuntimeFailure noFilesystem(String id) {
+        return new RuntimeFailure(404, "container " + id + " has no filesystem on this node");
     }
 
     // ------------------------------------------------------------------------------------------------ wait

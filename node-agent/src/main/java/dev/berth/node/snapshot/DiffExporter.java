@@ -5,28 +5,33 @@ import dev.berth.node.nativeio.Libc;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import static dev.berth.node.snapshot.UpperDir.S_IFBLK;
+import static dev.berth.node.snapshot.UpperDir.S_IFCHR;
+import static dev.berth.node.snapshot.UpperDir.S_IFDIR;
+import static dev.berth.node.snapshot.UpperDir.S_IFIFO;
+import static dev.berth.node.snapshot.UpperDir.S_IFLNK;
+import static dev.berth.node.snapshot.UpperDir.S_IFREG;
+import static dev.berth.node.snapshot.UpperDir.S_IFSOCK;
+
 /**
  * Writes an overlay upper directory as a layer tar in Docker's format: overlay whiteouts (0/0 character devices)
  * become {@code .wh.<name>} entries, opaque directories get a {@code .wh..wh..opq} entry, hard links inside the
  * upper dir stay hard links, sockets are left out (as Docker does), and {@code trusted.overlay.*} attributes are not
- * exported. Entries are sorted by name, so the same tree gives the same tar.
+ * exported. Entries come in {@link UpperDir}'s order and mtimes in whole seconds, so the same tree gives the same tar.
+ *
+ * <p>Whiteouts and opaque markers carry mtime 0: overlay makes whiteouts as links to one shared inode whose time is
+ * when the first one was made, which would make two identical changes differ by their tar bytes.
  */
 final class DiffExporter {
-    private static final int S_IFMT = 0170000, S_IFSOCK = 0140000, S_IFLNK = 0120000, S_IFREG = 0100000,
-            S_IFBLK = 0060000, S_IFDIR = 0040000, S_IFCHR = 0020000, S_IFIFO = 0010000;
-
     private record Inode(Object dev, Object ino) {
     }
 
@@ -39,80 +44,58 @@ final class DiffExporter {
 
     void export(OutputStream out) throws IOException {
         TarWriter tar = new TarWriter(out);
-        walk(upper, "", tar);
+        UpperDir.walk(upper, e -> write(e, tar));
         tar.finish();
     }
 
-    private void walk(Path dir, String prefix, TarWriter tar) throws IOException {
-        List<Path> children = new ArrayList<>();
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
-            ds.forEach(children::add);
+    private boolean write(UpperDir.Entry e, TarWriter tar) throws IOException {
+        String name = e.name();
+        int mode = e.mode(), uid = e.uid(), gid = e.gid();
+        long mtime = e.mtimeSeconds();
+        String path = e.file().toString();
+        if (e.whiteout()) {
+            tar.header(whiteoutName(name), '0', 0600, uid, gid, 0, 0, null, 0, 0, Map.of());
+            return false;
         }
-        children.sort((a, b) -> a.getFileName().toString().compareTo(b.getFileName().toString()));
-        for (Path child : children) {
-            String name = prefix + child.getFileName();
-            Map<String, Object> a = Files.readAttributes(child, "unix:*", LinkOption.NOFOLLOW_LINKS);
-            int mode = (Integer) a.get("mode");
-            int uid = (Integer) a.get("uid");
-            int gid = (Integer) a.get("gid");
-            long mtime = ((FileTime) a.get("lastModifiedTime")).toMillis() / 1000;
-            int type = mode & S_IFMT;
-            String path = child.toString();
-            switch (type) {
-                case S_IFDIR -> {
-                    tar.header(name + "/", '5', mode, uid, gid, 0, mtime, null, 0, 0, xattrs(path));
-                    byte[] opaque = Libc.lgetxattr(path, LayerUnpacker.OVERLAY_OPAQUE_XATTR);
-                    if (opaque != null && Arrays.equals(opaque, new byte[]{'y'})) {
-                        tar.header(name + "/" + LayerUnpacker.OPAQUE_MARKER, '0', mode & 0777, uid, gid, 0, mtime, null,
-                                0, 0, Map.of());
-                    }
-                    walk(child, name + "/", tar);
+        switch (e.type()) {
+            case S_IFDIR -> {
+                tar.header(name + "/", '5', mode, uid, gid, 0, mtime, null, 0, 0, xattrs(path));
+                if (e.opaque()) {
+                    tar.header(name + "/" + LayerUnpacker.OPAQUE_MARKER, '0', mode & 0777, uid, gid, 0, 0, null,
+                            0, 0, Map.of());
                 }
-                case S_IFCHR, S_IFBLK -> {
-                    long rdev = (Long) a.get("rdev");
-                    int major = (int) (((rdev >>> 32) & 0xfffff000L) | ((rdev >>> 8) & 0xfff));
-                    int minor = (int) (((rdev >>> 12) & 0xffffff00L) | (rdev & 0xff));
-                    if (type == S_IFCHR && major == 0 && minor == 0) {
-                        tar.header(whiteoutName(name), '0', 0600, uid, gid, 0, mtime, null, 0, 0, Map.of());
-                    } else {
-                        tar.header(name, type == S_IFCHR ? '3' : '4', mode, uid, gid, 0, mtime, null, major, minor, xattrs(path));
-                    }
-                }
-                case S_IFIFO -> tar.header(name, '6', mode, uid, gid, 0, mtime, null, 0, 0, xattrs(path));
-                case S_IFLNK -> tar.header(name, '2', 0777, uid, gid, 0, mtime, Files.readSymbolicLink(child).toString(), 0, 0,
-                        xattrs(path));
-                case S_IFREG -> {
-                    int nlink = (Integer) a.get("nlink");
-                    if (nlink > 1) {
-                        Inode inode = new Inode(a.get("dev"), a.get("ino"));
-                        String first = seenLinks.putIfAbsent(inode, name);
-                        if (first != null) {
-                            tar.header(name, '1', mode, uid, gid, 0, mtime, first, 0, 0, Map.of());
-                            continue;
-                        }
-                    }
-                    long size = (Long) a.get("size");
-                    if (size == 0 && Libc.lgetxattr(path, "trusted.overlay.whiteout") != null) {
-                        // overlay's other whiteout form, used where the upper fs cannot hold 0/0 devices
-                        tar.header(whiteoutName(name), '0', 0600, uid, gid, 0, mtime, null, 0, 0, Map.of());
-                        continue;
-                    }
-                    tar.header(name, '0', mode, uid, gid, size, mtime, null, 0, 0, xattrs(path));
-                    try (InputStream in = Files.newInputStream(child, LinkOption.NOFOLLOW_LINKS)) {
-                        tar.data(in);
-                    } catch (IOException e) {
-                        throw new IOException("read `" + path + "`: " + e.getMessage(), e);
-                    }
-                }
-                case S_IFSOCK -> {
-                    // A socket is bound to a running process; Docker's archives skip them too.
-                }
-                default -> throw new IOException("lstat `" + path + "`: unknown file type 0" + Integer.toOctalString(type));
             }
+            case S_IFCHR, S_IFBLK -> tar.header(name, e.type() == S_IFCHR ? '3' : '4', mode, uid, gid, 0, mtime, null,
+                    e.devMajor(), e.devMinor(), xattrs(path));
+            case S_IFIFO -> tar.header(name, '6', mode, uid, gid, 0, mtime, null, 0, 0, xattrs(path));
+            case S_IFLNK -> tar.header(name, '2', 0777, uid, gid, 0, mtime, Files.readSymbolicLink(e.file()).toString(),
+                    0, 0, xattrs(path));
+            case S_IFREG -> {
+                if (e.nlink() > 1) {
+                    Inode inode = new Inode(e.attrs().get("dev"), e.attrs().get("ino"));
+                    String first = seenLinks.putIfAbsent(inode, name);
+                    if (first != null) {
+                        tar.header(name, '1', mode, uid, gid, 0, mtime, first, 0, 0, Map.of());
+                        return false;
+                    }
+                }
+                long size = e.size();
+                tar.header(name, '0', mode, uid, gid, size, mtime, null, 0, 0, xattrs(path));
+                try (InputStream in = Files.newInputStream(e.file(), LinkOption.NOFOLLOW_LINKS)) {
+                    tar.data(in);
+                } catch (IOException ex) {
+                    throw new IOException("read `" + path + "`: " + ex.getMessage(), ex);
+                }
+            }
+            case S_IFSOCK -> {
+                // A socket is bound to a running process; Docker's archives skip them too.
+            }
+            default -> throw new IOException("lstat `" + path + "`: unknown file type 0" + Integer.toOctalString(e.type()));
         }
+        return true;
     }
 
-    private static String whiteoutName(String name) {
+    static String whiteoutName(String name) {
         int slash = name.lastIndexOf('/');
         return name.substring(0, slash + 1) + LayerUnpacker.WHITEOUT_PREFIX + name.substring(slash + 1);
     }

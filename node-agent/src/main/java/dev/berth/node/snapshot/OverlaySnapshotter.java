@@ -501,6 +501,24 @@ public final class OverlaySnapshotter implements Snapshotter, AutoCloseable {
     }
 
     @Override
+    public List<Change> changes(String containerId) throws IOException {
+        checkContainerId(containerId);
+        Path snapshot = snapshots.resolve(containerId);
+        Path upper = snapshot.resolve("upper");
+        if (!Files.isDirectory(upper, LinkOption.NOFOLLOW_LINKS)) {
+            throw new java.nio.file.NoSuchFileException(upper.toString(), null, "container " + containerId + " has no snapshot");
+        }
+        String chain = Files.readString(snapshot.resolve("chain")).trim();
+        // the read lock keeps removeChain from deleting a layer while it is being compared
+        storeLock.readLock().lock();
+        try {
+            return new ChangeLister(upper, chain.isEmpty() ? List.of() : lowerDirs(chain)).list();
+        } finally {
+            storeLock.readLock().unlock();
+        }
+    }
+
+    @Override
     public void removeChain(String chainId) throws IOException {
         if (chainId == null || !DIGEST.matcher(chainId).matches()) {
             throw new LayerException("invalid layer chain id \"" + chainId + "\"");

@@ -59,6 +59,15 @@ public interface Snapshotter {
     void exportDiff(String containerId, java.io.OutputStream out) throws IOException;
 
     /**
+     * What {@code docker diff} shows for a container: the paths its writable layer added, modified or deleted
+     * relative to its image, from the same walk as {@link #exportDiff} (a directory before its contents, names in
+     * byte order). Same consistency caveat as {@link #exportDiff} for a running container.
+     * {@link java.nio.file.NoSuchFileException} if the container has no snapshot; {@link LayerException} if a layer
+     * of its image has gone missing.
+     */
+    List<Change> changes(String containerId) throws IOException;
+
+    /**
      * Deletes the unpacked layer of one chain (when its image is removed from the node). Refused with a
      * {@link LayerException} while another chain is built on it or a container's snapshot uses it (the message names
      * them); no error if the chain is not present. Ancestors stay: remove them one by one, topmost first.
@@ -70,6 +79,20 @@ public interface Snapshotter {
      * With no lower layers the mount is a plain bind of the upper directory.
      */
     record RootfsMount(String containerId, List<Path> lowerDirs, Path upperDir, Path workDir, Path target) {
+    }
+
+    /** One line of {@code docker diff}: an absolute path in the container and what happened to it. */
+    record Change(String path, ChangeKind kind) {
+    }
+
+    /** The Engine API's change kinds; {@link #code()} is the number the API uses. */
+    enum ChangeKind {
+        MODIFY, ADD, DELETE;
+
+        /** 0 modify, 1 add, 2 delete (moby's {@code archive.ChangeType}). */
+        public int code() {
+            return ordinal();
+        }
     }
 
     /** A layer could not be unpacked or found; the message names the layer and the cause. */
