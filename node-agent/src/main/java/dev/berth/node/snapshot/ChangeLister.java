@@ -4,9 +4,6 @@ import dev.berth.node.snapshot.Snapshotter.Change;
 import dev.berth.node.snapshot.Snapshotter.ChangeKind;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
@@ -24,17 +21,17 @@ import java.util.Set;
  * with the same mode, size and mtime is left out (it is only there because something below it changed);</li>
  * <li>the parent of an addition or deletion is reported as modified once, if it was not already.</li>
  * </ul>
- * Unlike moby, "the image has the path" is decided the way overlay shows it (whiteouts and opaque directories in the
+ * The runtime's mount points are left out ({@link UpperDir#runtimeArtifacts}), and a directory holding one is
+ * compared by mode and owner only. Unlike moby, "the image has the path" is decided the way overlay shows it (whiteouts and opaque directories in the
  * image's own layers hide what is below them), and without following a symlink.
  */
 final class ChangeLister {
     private final Path upper;
-    /** The image's layer dirs, topmost first. */
-    private final List<Path> lowers;
+    private final ImageView image;
 
-    ChangeLister(Path upper, List<Path> lowers) {
+    ChangeLister(Path upper, ImageView image) {
         this.upper = upper;
-        this.lowers = lowers;
+        this.image = image;
     }
 
     List<Change> list() throws IOException {
@@ -42,10 +39,11 @@ final class ChangeLister {
         Set<String> changedDirs = new HashSet<>();
         // directories of the upper dir that hide the image's content below them (prefixes ending in '/')
         List<String> opaquePrefixes = new ArrayList<>();
-        UpperDir.walk(upper, e -> {
+        Set<String> artifacts = UpperDir.runtimeArtifacts(upper, image);
+        UpperDir.walk(upper, artifacts, e -> {
             String path = "/" + e.name();
             boolean belowOpaque = opaquePrefixes.stream().anyMatch(p -> path.startsWith(p));
-            Map<String, Object> inImage = belowOpaque ? null : lookup(e.name());
+            Map<String, Object> inImage = belowOpaque ? null : image.lookup(e.name());
             ChangeKind kind;
             if (e.whiteout()) {
                 kind = ChangeKind.DELETE;
@@ -54,7 +52,8 @@ final class ChangeLister {
                 kind = inImage != null ? ChangeKind.DELETE : ChangeKind.ADD;
             } else if (inImage == null) {
                 kind = ChangeKind.ADD;
-            } else if (e.isDir() && isDir(inImage) && sameDir(e.attrs(), inImage)) {
+            } else if (e.isDir() && isDir(inImage) && (holdsArtifacts(artifacts, e.name())
+                    ? sameOwnerAndMode(e.attrs(), inImage) : sameDir(e.attrs(), inImage))) {
                 return true; // only on the way to a change below it
             } else {
                 kind = ChangeKind.MODIFY;
@@ -74,58 +73,17 @@ final class ChangeLister {
         return changes;
     }
 
-    /**
-     * The attributes of {@code name} in the image (the lower dirs as overlay merges them), or null if the image does
-     * not show that path: a layer's whiteout of the path or of a parent hides it, a layer's opaque parent directory
-     * hides the layers below, a non-directory parent ends the path.
-     */
-    private Map<String, Object> lookup(String name) throws IOException {
-        String[] parts = name.split("/");
-        for (Path layer : lowers) {
-            Path p = layer;
-            boolean opaqueAbove = false;
-            for (int i = 0; i < parts.length; i++) {
-                p = p.resolve(parts[i]);
-                Map<String, Object> a = lstat(p);
-                if (a == null) {
-                    break; // this layer says nothing about the path
-                }
-                UpperDir.Entry probe = new UpperDir.Entry(name, p, a);
-                if (probe.whiteout()) {
-                    return null;
-                }
-                if (i == parts.length - 1) {
-                    return a;
-                }
-                if (!probe.isDir()) {
-                    return null;
-                }
-                if (probe.opaque()) {
-                    opaqueAbove = true;
-                }
-            }
-            if (opaqueAbove) {
-                return null;
-            }
-        }
-        return null;
-    }
-
-    private static Map<String, Object> lstat(Path p) throws IOException {
-        try {
-            return Files.readAttributes(p, "unix:*", LinkOption.NOFOLLOW_LINKS);
-        } catch (NoSuchFileException e) {
-            return null;
-        } catch (java.nio.file.FileSystemException e) {
-            if (e.getReason() != null && e.getReason().contains("Not a directory")) {
-                return null;
-            }
-            throw e;
-        }
-    }
-
     private static boolean isDir(Map<String, Object> a) {
         return ((Integer) a.get("mode") & UpperDir.S_IFMT) == UpperDir.S_IFDIR;
+    }
+
+    /** A directory where the runtime made a mount point: its size and mtime changed, but not by the container. */
+    private static boolean holdsArtifacts(Set<String> artifacts, String dir) {
+        return artifacts.stream().anyMatch(a -> a.startsWith(dir + "/"));
+    }
+
+    private static boolean sameOwnerAndMode(Map<String, Object> a, Map<String, Object> b) {
+        return a.get("mode").equals(b.get("mode")) && a.get("uid").equals(b.get("uid")) && a.get("gid").equals(b.get("gid"));
     }
 
     /** moby's test: same size, mode and mtime (a zero sub-second part on either side compares seconds only). */

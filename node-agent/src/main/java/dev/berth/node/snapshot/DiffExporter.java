@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import static dev.berth.node.snapshot.UpperDir.S_IFBLK;
 import static dev.berth.node.snapshot.UpperDir.S_IFCHR;
@@ -36,15 +37,18 @@ final class DiffExporter {
     }
 
     private final Path upper;
+    private final Set<String> excluded;
     private final Map<Inode, String> seenLinks = new HashMap<>();
 
-    DiffExporter(Path upper) {
+    /** @param excluded names left out with everything below them (the runtime's mount points) */
+    DiffExporter(Path upper, Set<String> excluded) {
         this.upper = upper;
+        this.excluded = excluded;
     }
 
     void export(OutputStream out) throws IOException {
         TarWriter tar = new TarWriter(out);
-        UpperDir.walk(upper, e -> write(e, tar));
+        UpperDir.walk(upper, excluded, e -> write(e, tar));
         tar.finish();
     }
 

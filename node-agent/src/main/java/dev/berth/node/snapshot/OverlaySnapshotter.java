@@ -25,6 +25,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -492,30 +493,43 @@ public final class OverlaySnapshotter implements Snapshotter, AutoCloseable {
 
     @Override
     public void exportDiff(String containerId, OutputStream out) throws IOException {
+        Path upper = upperOf(containerId);
+        Set<String> artifacts;
+        storeLock.readLock().lock();
+        try {
+            artifacts = UpperDir.runtimeArtifacts(upper, imageOf(containerId));
+        } finally {
+            storeLock.readLock().unlock();
+        }
+        // not under the lock: the walk reads only the upper dir, and a slow reader must not hold up removeChain
+        new DiffExporter(upper, artifacts).export(out);
+    }
+
+    @Override
+    public List<Change> changes(String containerId) throws IOException {
+        Path upper = upperOf(containerId);
+        // the read lock keeps removeChain from deleting a layer while it is being compared
+        storeLock.readLock().lock();
+        try {
+            return new ChangeLister(upper, imageOf(containerId)).list();
+        } finally {
+            storeLock.readLock().unlock();
+        }
+    }
+
+    private Path upperOf(String containerId) throws IOException {
         checkContainerId(containerId);
         Path upper = snapshots.resolve(containerId).resolve("upper");
         if (!Files.isDirectory(upper, LinkOption.NOFOLLOW_LINKS)) {
             throw new java.nio.file.NoSuchFileException(upper.toString(), null, "container " + containerId + " has no snapshot");
         }
-        new DiffExporter(upper).export(out);
+        return upper;
     }
 
-    @Override
-    public List<Change> changes(String containerId) throws IOException {
-        checkContainerId(containerId);
-        Path snapshot = snapshots.resolve(containerId);
-        Path upper = snapshot.resolve("upper");
-        if (!Files.isDirectory(upper, LinkOption.NOFOLLOW_LINKS)) {
-            throw new java.nio.file.NoSuchFileException(upper.toString(), null, "container " + containerId + " has no snapshot");
-        }
-        String chain = Files.readString(snapshot.resolve("chain")).trim();
-        // the read lock keeps removeChain from deleting a layer while it is being compared
-        storeLock.readLock().lock();
-        try {
-            return new ChangeLister(upper, chain.isEmpty() ? List.of() : lowerDirs(chain)).list();
-        } finally {
-            storeLock.readLock().unlock();
-        }
+    /** The image a container's snapshot stands on; call with the store's read lock held. */
+    private ImageView imageOf(String containerId) throws IOException {
+        String chain = Files.readString(snapshots.resolve(containerId).resolve("chain")).trim();
+        return new ImageView(chain.isEmpty() ? List.of() : lowerDirs(chain));
     }
 
     @Override

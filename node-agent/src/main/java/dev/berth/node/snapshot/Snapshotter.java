@@ -51,10 +51,13 @@ public interface Snapshotter {
     void remove(String containerId) throws IOException;
 
     /**
-     * The diff of a container's writable layer as a tar stream in Docker's layer format (whiteouts as {@code .wh.}
-     * entries, opaque directories as {@code .wh..wh..opq}), for commit/build and archive. The container should be
-     * paused or stopped: a file truncated meanwhile makes it fail, one still being written is captured as far as it
-     * was. {@link java.nio.file.NoSuchFileException} if the container has no snapshot.
+     * The diff of a container's writable layer as an uncompressed tar stream in Docker's layer format (whiteouts as
+     * {@code .wh.} entries, opaque directories as {@code .wh..wh..opq}), for commit/build and archive. Deterministic:
+     * the same changes give the same bytes (entries in byte order of their names, mtimes in whole seconds, whiteouts
+     * at time 0). The runtime's own mount points (/etc/hosts, /etc/hostname, /etc/resolv.conf, /proc, /sys, /dev)
+     * are not part of it. The container should be paused or stopped: a file truncated meanwhile makes it fail, one
+     * still being written is captured as far as it was. {@link java.nio.file.NoSuchFileException} if the container
+     * has no snapshot, before anything is written.
      */
     void exportDiff(String containerId, java.io.OutputStream out) throws IOException;
 

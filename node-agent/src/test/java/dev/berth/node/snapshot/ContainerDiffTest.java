@@ -206,6 +206,42 @@ class ContainerDiffTest {
     }
 
     @Test
+    void theRuntimesMountPointsAreNotPartOfTheDiff() throws Exception {
+        String image = image();
+        RootfsMount m = snap.prepare(fx.container("mounted"), image);
+        snap.mount(m);
+        Path r = m.target();
+        // as the runtime makes them before it binds its own files over them
+        for (String f : List.of("etc/hosts", "etc/hostname", "etc/resolv.conf")) {
+            Files.newOutputStream(r.resolve(f), java.nio.file.StandardOpenOption.CREATE,
+                    java.nio.file.StandardOpenOption.WRITE).close();
+        }
+        // opening the image's own file for writing copies it up unchanged
+        Files.newOutputStream(r.resolve("etc/motd"), java.nio.file.StandardOpenOption.WRITE,
+                java.nio.file.StandardOpenOption.APPEND).close();
+
+        assertThat(entryNames(export("mounted"))).containsExactly("etc/", "etc/motd");
+        assertThat(snap.changes("mounted")).containsExactly(new Change("/etc/motd", ChangeKind.MODIFY));
+
+        Files.delete(r.resolve("etc/motd"));
+        assertThat(entryNames(export("mounted"))).containsExactly("etc/", "etc/.wh.motd");
+
+        // on an empty rootfs the runtime makes /etc and the top directories too: none of it is the container's
+        RootfsMount s = snap.prepare(fx.container("mounted-scratch"), null);
+        snap.mount(s);
+        for (String d : List.of("proc", "sys", "dev", "etc")) {
+            Files.createDirectory(s.target().resolve(d));
+        }
+        Files.writeString(s.target().resolve("etc/hosts"), "");
+        assertThat(entryNames(export("mounted-scratch"))).isEmpty();
+        assertThat(snap.changes("mounted-scratch")).isEmpty();
+        // but a change of its own to that /etc is
+        Libc.chmod(s.target().resolve("etc").toString(), 0700);
+        assertThat(entryNames(export("mounted-scratch"))).containsExactly("etc/");
+        assertThat(snap.changes("mounted-scratch")).containsExactly(new Change("/etc", ChangeKind.ADD));
+    }
+
+    @Test
     void aContainerWithoutSnapshotIsNotFound() {
         assertThatThrownBy(() -> snap.exportDiff("nobody", new ByteArrayOutputStream()))
                 .isInstanceOf(NoSuchFileException.class).hasMessageContaining("container nobody has no snapshot");
