@@ -161,6 +161,13 @@ cmp -s "$WORK/blob" "$WORK/blob.back" || fail "cp round trip changed the file"
 docker rm -f tp >/dev/null
 ok "cp both ways"
 
+# --- diff: what a container changed in its filesystem.
+docker run --name df "$IMG" sh -c 'echo x > /tmp/new; rm /www/index.html' || fail "run df"
+docker diff df >"$WORK/diff" || fail "docker diff"
+for line in "A /tmp/new" "C /tmp" "D /www/index.html"; do grep -qx "$line" "$WORK/diff" || fail "diff lacks '$line': $(tr '\n' ';' <"$WORK/diff")"; done
+docker rm df >/dev/null
+ok "diff"
+
 # --- Flags reach the runtime: env, workdir, user, hostname, labels, limits, binds, networks.
 mkdir -p "$WORK/bind" && echo bound >"$WORK/bind/f"
 out="$(docker run --rm -e A=one -w /tmp -u nobody --hostname hh -v "$WORK/bind:/data:ro" "$IMG" sh -c 'echo $A $(pwd) $(id -u) $(hostname) $(cat /data/f)')"

@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
  */
 public final class DataPlane {
 
-    private static final Pattern CONTAINER = Pattern.compile("^/containers/([^/]+)/(logs|attach|stats|top|resize|archive|export)$");
+    private static final Pattern CONTAINER = Pattern.compile("^/containers/([^/]+)/(logs|attach|stats|top|changes|resize|archive|export)$");
     private static final Pattern EXEC = Pattern.compile("^/exec/([^/]+)/(start|resize|json)$");
 
     /** What the lookup is about: a container reference or an exec id. */
@@ -51,7 +51,7 @@ public final class DataPlane {
         if (c.matches()) {
             String action = c.group(2);
             boolean node = switch (action) {
-                case "logs", "stats", "top" -> m.equals("GET");
+                case "logs", "stats", "top", "changes" -> m.equals("GET");
                 case "attach", "resize" -> m.equals("POST");
                 case "archive" -> m.equals("GET") || m.equals("HEAD") || m.equals("PUT");
                 case "export" -> exportOnNode && m.equals("GET");

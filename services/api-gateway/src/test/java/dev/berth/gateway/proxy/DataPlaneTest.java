@@ -15,7 +15,7 @@ class DataPlaneTest {
     @Test
     void theByteStreamsGoToTheNode() {
         for (String[] c : new String[][] {{"GET", "logs"}, {"POST", "attach"}, {"GET", "stats"}, {"GET", "top"},
-                {"POST", "resize"}, {"GET", "archive"}, {"HEAD", "archive"}, {"PUT", "archive"}}) {
+                {"GET", "changes"}, {"POST", "resize"}, {"GET", "archive"}, {"HEAD", "archive"}, {"PUT", "archive"}}) {
             DataPlane.Target t = match(c[0], "/containers/web/" + c[1]);
             assertThat(t).as(c[0] + " " + c[1]).isEqualTo(new DataPlane.Target(DataPlane.Kind.CONTAINER, "web", c[1]));
             assertThat(t.nodePath("f00d")).isEqualTo("/containers/f00d/" + c[1]);
