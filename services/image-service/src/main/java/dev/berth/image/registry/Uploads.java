@@ -15,6 +15,8 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -27,12 +29,16 @@ import java.util.regex.Pattern;
  * ({@code PATCH}) and end with {@code PUT ?digest=}. A session's bytes are in a file under the blob store's
  * {@code tmp/uploads}; the session itself is in memory, so a restart ends every session (clients start again, as
  * they do when a registry forgets an upload). A finished upload is checked against its digest and only then renamed
- * into the blob store; a mismatch or a cancel deletes the file. All methods block (worker threads).
+ * into the blob store; a mismatch or a cancel deletes the file. A session untouched for {@link #IDLE} is dropped
+ * with its file when the next one starts, so abandoned uploads do not fill the disk. All methods block (worker
+ * threads).
  */
 @ApplicationScoped
 @Startup
 public class Uploads {
 
+    /** How long a session may go without a request before it is dropped (distribution purges after days). */
+    public static final Duration IDLE = Duration.ofHours(6);
     private static final Pattern RANGE = Pattern.compile("(?:bytes[ =])?(\\d+)-(\\d+)(?:/.*)?");
 
     private final BlobStore blobs;
@@ -54,6 +60,7 @@ public class Uploads {
         private final String repository;
         private final Path file;
         private long offset;
+        private Instant touched = Instant.now();
 
         Session(String id, String tenant, String repository, Path file) {
             this.id = id;
@@ -83,6 +90,14 @@ public class Uploads {
 
     /** Opens a session for the tenant's repository. */
     public Session start(String tenant, String repository) {
+        Instant limit = Instant.now().minus(IDLE);
+        for (Session idle : sessions.values()) {
+            synchronized (idle) {
+                if (idle.touched.isBefore(limit)) {
+                    close(idle);
+                }
+            }
+        }
         String id = UUID.randomUUID().toString();
         Session s = new Session(id, tenant, repository, blobs.uploadFile(id));
         sessions.put(id, s);
@@ -98,6 +113,9 @@ public class Uploads {
         Session s = sessions.get(id);
         if (s == null || !s.tenant.equals(tenant)) {
             throw RegistryException.uploadUnknown(id);
+        }
+        synchronized (s) {
+            s.touched = Instant.now();
         }
         return s;
     }
