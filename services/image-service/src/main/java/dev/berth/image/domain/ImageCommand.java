@@ -34,4 +34,13 @@ public sealed interface ImageCommand {
     /** Deletes images chosen by a prune, untagging them first; ids already gone are skipped. */
     record DeleteImages(List<String> imageIds) implements ImageCommand {
     }
+
+    /**
+     * Removes one reference and nothing else (a registry tag delete): the image stays, untagged if that was its last
+     * reference.
+     *
+     * @throws dev.berth.events.DomainException 404 when the reference names no image
+     */
+    record UntagImage(Reference reference) implements ImageCommand {
+    }
 }

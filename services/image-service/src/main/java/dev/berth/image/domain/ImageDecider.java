@@ -6,10 +6,12 @@ import dev.berth.image.domain.ImageCommand.AddImage;
 import dev.berth.image.domain.ImageCommand.DeleteImages;
 import dev.berth.image.domain.ImageCommand.RemoveImage;
 import dev.berth.image.domain.ImageCommand.TagImage;
+import dev.berth.image.domain.ImageCommand.UntagImage;
 import dev.berth.image.domain.ImageEvent.ImageAdded;
 import dev.berth.image.domain.ImageEvent.ImageDeleted;
 import dev.berth.image.domain.ImageEvent.ImageImported;
 import dev.berth.image.domain.ImageEvent.ImageLoaded;
+import dev.berth.image.domain.ImageEvent.ImagePushed;
 import dev.berth.image.domain.ImageEvent.ImageTagged;
 import dev.berth.image.domain.ImageEvent.ImageUntagged;
 
@@ -43,6 +45,9 @@ public final class ImageDecider implements Decider<ImageCommand, ImageStore, Ima
         if (command instanceof RemoveImage r) {
             return remove(r, state);
         }
+        if (command instanceof UntagImage u) {
+            return untag(u, state);
+        }
         return delete((DeleteImages) command, state);
     }
 
@@ -60,7 +65,10 @@ public final class ImageDecider implements Decider<ImageCommand, ImageStore, Ima
         if (!state.images().containsKey(id)) {
             ImageAdded i = a.image();
             List<String> tags = List.copyOf(refs);
-            events.add(i instanceof ImageLoaded
+            events.add(i instanceof ImagePushed
+                    ? new ImagePushed(id, i.configDigest(), i.manifestDigest(), i.manifestMediaType(), i.layers(),
+                    i.config(), i.architecture(), i.os(), i.comment(), i.created(), i.size(), tags)
+                    : i instanceof ImageLoaded
                     ? new ImageLoaded(id, i.configDigest(), i.manifestDigest(), i.manifestMediaType(), i.layers(),
                     i.config(), i.architecture(), i.os(), i.comment(), i.created(), i.size(), tags)
                     : new ImageImported(id, i.configDigest(), i.manifestDigest(), i.manifestMediaType(), i.layers(),
@@ -90,6 +98,15 @@ public final class ImageDecider implements Decider<ImageCommand, ImageStore, Ima
         }
         events.add(new ImageTagged(t.imageId(), ref));
         return events;
+    }
+
+    private List<ImageEvent> untag(UntagImage u, ImageStore state) {
+        String ref = u.reference().familiar();
+        String holder = state.tags().get(ref);
+        if (holder == null) {
+            throw DomainException.notFound("No such image: " + ref);
+        }
+        return List.of(new ImageUntagged(holder, ref));
     }
 
     private List<ImageEvent> remove(RemoveImage r, ImageStore state) {

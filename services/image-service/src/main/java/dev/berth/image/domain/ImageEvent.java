@@ -17,7 +17,9 @@ public sealed interface ImageEvent {
     String imageId();
 
     /**
-     * A layer as stored: an uncompressed tar, so {@code digest} equals {@code diffId}.
+     * A layer as stored. Imported, loaded and built layers are uncompressed tars, so {@code digest} equals
+     * {@code diffId}; a layer pushed to the registry API is kept as pushed (often gzip), so its {@code digest} names
+     * the compressed bytes and {@code diffId} the tar inside.
      *
      * @param digest    digest of the blob served at {@code /v2/<name>/blobs/<digest>}
      * @param diffId    digest of the uncompressed tar, as listed in the config's {@code rootfs.diff_ids}
@@ -85,6 +87,17 @@ public sealed interface ImageEvent {
     /** {@code docker load}: an image from a save archive (legacy or OCI layout). Fields as {@link ImageImported}. */
     @EventType("dev.berth.image.loaded.v1")
     record ImageLoaded(String imageId, String configDigest, String manifestDigest, String manifestMediaType,
+                       List<Layer> layers, RuntimeConfig config, String architecture, String os, String comment,
+                       Instant created, long size, List<String> repoTags) implements ImageAdded {
+    }
+
+    /**
+     * {@code docker push} / {@code skopeo copy} into Berth's registry API: an image whose manifest, config and layer
+     * blobs were uploaded by a client and are kept byte for byte. Fields as {@link ImageImported}; the manifest media
+     * type is the pushed one (Docker schema 2 or OCI) and layers may be compressed.
+     */
+    @EventType("dev.berth.image.pushed.v1")
+    record ImagePushed(String imageId, String configDigest, String manifestDigest, String manifestMediaType,
                        List<Layer> layers, RuntimeConfig config, String architecture, String os, String comment,
                        Instant created, long size, List<String> repoTags) implements ImageAdded {
     }

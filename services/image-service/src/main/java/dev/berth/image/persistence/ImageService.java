@@ -151,7 +151,9 @@ public class ImageService {
         }
         return Multi.createFrom().iterable(candidates).onItem().transformToUniAndConcatenate(digest ->
                 sessions.withSession(s -> s.createNativeQuery(
-                                "select count(*) from image_blob where digest = :digest", Long.class)
+                                // a blob pushed to the registry API and awaiting its manifest is kept too
+                                "select (select count(*) from image_blob where digest = :digest)"
+                                        + " + (select count(*) from pushed_blob where digest = :digest)", Long.class)
                         .setParameter("digest", digest).getSingleResult()).invoke(n -> {
                     if (n == 0) {
                         blobs.delete(digest);

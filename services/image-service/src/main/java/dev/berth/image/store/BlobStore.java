@@ -151,6 +151,85 @@ public class BlobStore {
         }
     }
 
+    /** What is inside a stored layer blob: the digest of the (uncompressed) tar and the size of its regular files. */
+    public record LayerContent(String diffId, long contentSize) {
+    }
+
+    /**
+     * Reads a stored layer (plain or gzip tar) without keeping anything, as a registry push needs to check the diff
+     * ids a config lists against the layers a manifest names.
+     *
+     * @throws DomainException 400 when the blob is not a tar or a gzip of one
+     */
+    public LayerContent describeLayer(String digest) {
+        try (InputStream file = Files.newInputStream(path(digest))) {
+            BufferedInputStream in = new BufferedInputStream(file, 65536);
+            in.mark(4);
+            int b1 = in.read();
+            int b2 = in.read();
+            in.reset();
+            if (b1 < 0) {
+                throw DomainException.badRequest("layer " + digest + " is empty, not a tar archive");
+            }
+            InputStream plain = b1 == 0x1f && b2 == 0x8b ? new GzipCompressorInputStream(in, true) : in;
+            MessageDigest sha = sha256();
+            Tee tee = new Tee(plain, new DigestOutputStream(OutputStream.nullOutputStream(), sha));
+            long content = 0;
+            TarArchiveInputStream tar = new TarArchiveInputStream(tee);
+            TarArchiveEntry entry;
+            while ((entry = tar.getNextEntry()) != null) {
+                if (entry.isFile()) {
+                    content += entry.getSize();
+                }
+                tar.transferTo(OutputStream.nullOutputStream());
+            }
+            tee.transferTo(OutputStream.nullOutputStream());
+            return new LayerContent("sha256:" + HexFormat.of().formatHex(sha.digest()), content);
+        } catch (IOException e) {
+            throw DomainException.badRequest("layer " + digest + " is not a tar archive: " + e.getMessage());
+        }
+    }
+
+    /**
+     * A fresh file for a registry upload session, under {@code <root>/tmp/uploads}: on the blobs' filesystem so that
+     * {@link #commit} of the finished upload is a rename. Sessions live only in memory, so {@link #clearUploads} at
+     * start removes what a previous run left.
+     */
+    public Path uploadFile(String sessionId) {
+        Path dir = tmp.resolve("uploads");
+        try {
+            Files.createDirectories(dir);
+            return Files.createFile(dir.resolve(sessionId));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create an upload file in " + dir, e);
+        }
+    }
+
+    /** Removes every upload file (no session survives a restart). */
+    public void clearUploads() {
+        Path dir = tmp.resolve("uploads");
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        try (var files = Files.list(dir)) {
+            files.forEach(BlobStore::deleteQuietly);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + dir, e);
+        }
+    }
+
+    /** The sha256 digest of a file's content. */
+    public static String digestOf(Path file) {
+        MessageDigest sha = sha256();
+        try (InputStream in = Files.newInputStream(file);
+             OutputStream out = new DigestOutputStream(OutputStream.nullOutputStream(), sha)) {
+            in.transferTo(out);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file, e);
+        }
+        return "sha256:" + HexFormat.of().formatHex(sha.digest());
+    }
+
     /** Removes a staged blob that will not be committed. */
     public void discard(Staged staged) {
         if (staged != null) {

@@ -1,0 +1,65 @@
+package dev.berth.image.registry;
+
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import org.hibernate.reactive.mutiny.Mutiny;
+
+import java.util.Collection;
+import java.util.List;
+
+/**
+ * Which blobs a tenant may read through the registry API: those of its images ({@code image_blob}) and those it
+ * uploaded that no manifest has claimed yet ({@code pushed_blob}). A blob file is shared by every tenant that has
+ * the same content; only these rows decide who sees it.
+ */
+@ApplicationScoped
+public class PushedBlobs {
+
+    private final Mutiny.SessionFactory sessions;
+
+    public PushedBlobs(Mutiny.SessionFactory sessions) {
+        this.sessions = sessions;
+    }
+
+    /** Whether the tenant may read the blob (its file may still be missing). */
+    public Uni<Boolean> visible(String tenant, String digest) {
+        return sessions.withSession(s -> s.createNativeQuery(
+                        "select (exists (select 1 from image_blob where tenant = :tenant and digest = :digest))"
+                                + " or (exists (select 1 from pushed_blob where tenant = :tenant and digest = :digest))",
+                        Boolean.class)
+                .setParameter("tenant", tenant).setParameter("digest", digest).getSingleResult());
+    }
+
+    /**
+     * Records that the tenant uploaded the blob. Written before the blob file is put in place, so a collection
+     * running meanwhile (it counts these rows) cannot delete the file under the upload.
+     */
+    public Uni<Void> record(String tenant, String digest) {
+        return sessions.withTransaction(s -> s.createNativeQuery(
+                        "insert into pushed_blob (tenant, digest) values (:tenant, :digest)"
+                                + " on conflict (tenant, digest) do update set pushed_at = now()")
+                .setParameter("tenant", tenant).setParameter("digest", digest).executeUpdate()).replaceWithVoid();
+    }
+
+    /**
+     * Forgets the uploads among these digests that an image of the tenant now holds (its {@code image_blob} rows
+     * keep them visible and alive); the others stay, so a blob no image took is still there for the next manifest.
+     */
+    public Uni<Void> release(String tenant, Collection<String> digests) {
+        if (digests.isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
+        return sessions.withTransaction(s -> s.createNativeQuery(
+                        "delete from pushed_blob p where p.tenant = :tenant and p.digest in (:digests) and exists"
+                                + " (select 1 from image_blob b where b.tenant = p.tenant and b.digest = p.digest)")
+                .setParameter("tenant", tenant).setParameter("digests", List.copyOf(digests)).executeUpdate())
+                .replaceWithVoid();
+    }
+
+    /** Forgets one upload (the blob file is then collected if nothing else references it). */
+    public Uni<Void> forget(String tenant, String digest) {
+        return sessions.withTransaction(s -> s.createNativeQuery(
+                        "delete from pushed_blob where tenant = :tenant and digest = :digest")
+                .setParameter("tenant", tenant).setParameter("digest", digest).executeUpdate()).replaceWithVoid();
+    }
+}
