@@ -198,6 +198,22 @@ docker events --since "$since" --until "$until_ts" --filter container=ev --forma
 for a in create start die destroy; do grep -qx "$a" "$WORK/events" || fail "events lack $a: $(tr '\n' ' ' <"$WORK/events")"; done
 ok "events: $(tr '\n' ' ' <"$WORK/events")"
 
+# --- An image pushed into Berth's registry by skopeo runs; its tag can be rolled back.
+docker save "$IMG" -o "$WORK/saved.tar" || fail "docker save"
+skopeo copy --quiet --dest-tls-verify=false "docker-archive:$WORK/saved.tar" "docker://127.0.0.1:${BERTH_API_PORT:-2375}/pushed/bb:1" \
+  || fail "skopeo copy into Berth's /v2/"
+[ "$(docker run --rm pushed/bb:1 echo pushed)" = pushed ] || fail "run of the pushed image"
+first="$(docker inspect -f '{{.Id}}' pushed/bb:1)"
+docker import --change 'CMD ["echo","second"]' "$WORK/rootfs.tar" pushed/bb:1 >/dev/null || fail "import over the tag"
+second="$(docker inspect -f '{{.Id}}' pushed/bb:1)"
+[ "$first" != "$second" ] || fail "the tag did not move"
+api="http://127.0.0.1:${BERTH_API_PORT:-2375}"
+curl -fsS -X POST "$api/_berth/tags/pushed/bb:1/rollback?to=$first" >/dev/null || fail "tag rollback"
+[ "$(docker inspect -f '{{.Id}}' pushed/bb:1)" = "$first" ] || fail "rollback did not restore $first"
+curl -fsS "$api/_berth/tags/pushed/bb:1/history" >"$WORK/history" || fail "tag history"
+grep -q "$first" "$WORK/history" && grep -q "$second" "$WORK/history" || fail "history: $(cat "$WORK/history")"
+ok "skopeo push into Berth, run, tag moved and rolled back"
+
 # --- Bad input: Docker's exit codes and messages, nothing half-created.
 count="$(docker ps -aq | wc -l)"
 docker run --rm no-such-image:1 true 2>"$WORK/err"; rc=$?

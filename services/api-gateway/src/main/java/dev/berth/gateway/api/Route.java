@@ -40,6 +40,10 @@ public sealed interface Route {
         if (!versioned && (path.equals("/v2") || path.startsWith("/v2/"))) {
             return new Proxy(Service.IMAGE);
         }
+        // Berth's own image API (tag history and rollback, docs/images.md)
+        if (path.startsWith("/_berth/tags/")) {
+            return new Proxy(Service.IMAGE);
+        }
         String first = firstSegment(path);
         boolean nested = path.length() > first.length() + 1;
         return switch (first) {

@@ -14,6 +14,8 @@ class RouteTest {
         assertThat(Route.of("/events", true)).isEqualTo(new Route.Local(Route.Endpoint.EVENTS));
         assertThat(Route.of("/system/df", true)).isEqualTo(new Route.Local(Route.Endpoint.SYSTEM_DF));
         assertThat(Route.of("/system/other", true)).isNull();
+        assertThat(Route.of("/_berth/tags/web:1/history", false)).isEqualTo(new Route.Proxy(Route.Service.IMAGE));
+        assertThat(Route.of("/_berth/replay", false)).as("each service's replay is internal").isNull();
     }
 
     @Test
