@@ -124,6 +124,16 @@ class PullPushTest {
         assertThat(RawRegistry.sha256(served.body())).isEqualTo(digest);
         assertThat(JSON.readTree(served.body()).path("config").path("digest").asText()).isEqualTo(id);
 
+        // another client (skopeo) reads and verifies what Berth pushed: uncompressed layers are valid schema 2
+        Path copy = Files.createTempDirectory(Files.createDirectories(Path.of("target/registries").toAbsolutePath()),
+                "skopeo-");
+        Process skopeo = new ProcessBuilder("skopeo", "copy", "--src-tls-verify=false", "docker://" + name + ":1",
+                "oci:" + copy + ":copied").redirectErrorStream(true).start();
+        String skopeoOut = new String(skopeo.getInputStream().readAllBytes());
+        assertThat(skopeo.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        assertThat(skopeo.exitValue()).as(skopeoOut).isZero();
+        assertThat(Files.readString(copy.resolve("index.json"))).contains("\"copied\"");
+
         // a second push finds every layer there
         assertThat(statuses(push(t, name, "1", null))).anyMatch(x -> x.startsWith("Layer already exists ["))
                 .noneMatch(x -> x.startsWith("Pushed ["));
