@@ -145,6 +145,7 @@ public final class EventTranslation {
         String action = switch (verb) {
             case "imported" -> "import";
             case "loaded" -> "load";
+            case "pulled" -> "pull";
             case "tagged" -> "tag";
             case "untagged" -> "untag";
             case "deleted" -> "delete";

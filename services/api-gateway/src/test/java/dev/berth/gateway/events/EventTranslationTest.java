@@ -96,6 +96,12 @@ class EventTranslationTest {
         DockerEvent deleted = EventTranslation.translate(new EventEnvelope("e3", "/image-service", "dev.berth.image.deleted.v1",
                 "t/images", T, "t", 1, null, null, "{\"imageId\":\"sha256:ab\"}")).get(0);
         assertThat(deleted.action()).isEqualTo("delete");
+        DockerEvent pulled = EventTranslation.translate(new EventEnvelope("e4", "/image-service", "dev.berth.image.pulled.v1",
+                "t/images", T, "t", 1, null, null, "{\"imageId\":\"sha256:ab\",\"repoTags\":[\"bb:1\"]}")).get(0);
+        assertThat(pulled.action()).isEqualTo("pull");
+        assertThat(EventTranslation.translate(new EventEnvelope("e5", "/image-service", "dev.berth.image.pushed.v1",
+                "t/images", T, "t", 1, null, null, "{\"imageId\":\"sha256:ab\"}")))
+                .as("an image arriving in Berth's registry has no Docker action").isEmpty();
         assertThat(deleted.attributes()).containsEntry("name", "sha256:ab");
 
         assertThat(EventTranslation.translate(new EventEnvelope("e4", "/network-service", "dev.berth.network.created.v1",

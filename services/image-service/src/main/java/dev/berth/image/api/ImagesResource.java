@@ -15,6 +15,9 @@ import dev.berth.image.persistence.ImageOperations;
 import dev.berth.image.persistence.ImageService;
 import dev.berth.image.projection.ImageRows;
 import dev.berth.image.projection.ImageView;
+import dev.berth.image.remote.ImagePull;
+import dev.berth.image.remote.ImagePush;
+import dev.berth.image.remote.RemoteImages;
 import dev.berth.image.store.BlobStore;
 import io.smallrye.common.annotation.Blocking;
 import io.smallrye.mutiny.Uni;
@@ -59,11 +62,13 @@ public class ImagesResource {
     private final ImageService images;
     private final ImageOperations operations;
     private final BlobStore blobs;
+    private final RemoteImages remotes;
 
-    public ImagesResource(ImageService images, ImageOperations operations, BlobStore blobs) {
+    public ImagesResource(ImageService images, ImageOperations operations, BlobStore blobs, RemoteImages remotes) {
         this.images = images;
         this.operations = operations;
         this.blobs = blobs;
+        this.remotes = remotes;
     }
 
     @GET
@@ -197,7 +202,7 @@ public class ImagesResource {
 
     /**
      * {@code docker import} ({@code fromSrc=-}, the body is the rootfs tar) and {@code docker pull} ({@code fromImage},
-     * refused: Berth has no registry client yet).
+     * with {@code tag}; credentials in {@code X-Registry-Auth}).
      */
     @POST
     @Path("/create")
@@ -209,13 +214,12 @@ public class ImagesResource {
                            @QueryParam("tag") String tag,
                            @QueryParam("changes") List<String> changes,
                            @QueryParam("message") String message,
+                           @HeaderParam("X-Registry-Auth") String registryAuth,
                            InputStream body) {
         String tenant = Tenants.of(tenantHeader);
         if (fromImage != null && !fromImage.isEmpty()) {
-            Reference ref = Reference.parse(tag == null || tag.isEmpty() ? fromImage : fromImage + ":" + tag);
-            throw DomainException.notFound("pull access denied for " + ref.repository()
-                    + ", repository does not exist or may require 'docker login': Berth cannot pull images yet"
-                    + " (use docker load or docker import)");
+            ImagePull pull = remotes.preparePull(tenant, fromImage, tag, registryAuth);
+            return Response.ok((StreamingOutput) pull::run, MediaType.APPLICATION_JSON).build();
         }
         if (!"-".equals(fromSrc)) {
             if (fromSrc == null || fromSrc.isEmpty()) {
@@ -233,6 +237,16 @@ public class ImagesResource {
         }
         String id = operations.importImage(tenant, body, reference, changes == null ? List.of() : changes, message);
         return Response.ok("{\"status\":\"" + id + "\"}\r\n", MediaType.APPLICATION_JSON).build();
+    }
+
+    /** {@code docker push}: {@code name} is the repository, {@code tag} one of its tags (empty: all of them). */
+    @POST
+    @Path("/{name: .+}/push")
+    @Blocking
+    public Response push(@HeaderParam(Tenants.HEADER) String tenantHeader, @PathParam("name") String name,
+                         @QueryParam("tag") String tag, @HeaderParam("X-Registry-Auth") String registryAuth) {
+        ImagePush push = remotes.preparePush(Tenants.of(tenantHeader), name, tag, registryAuth);
+        return Response.ok((StreamingOutput) push::run, MediaType.APPLICATION_JSON).build();
     }
 
     /** {@code docker load}: a save archive as the body, answered with Docker's JSONMessage lines. */

@@ -102,6 +102,19 @@ public sealed interface ImageEvent {
                        Instant created, long size, List<String> repoTags) implements ImageAdded {
     }
 
+    /**
+     * {@code docker pull}: an image fetched from a registry. Fields as {@link ImageImported}; its layers are stored
+     * uncompressed, so {@code manifestDigest} names Berth's own manifest of them, while {@code repoDigests} keeps the
+     * registry's name for what was pulled ({@code 127.0.0.1:5000/bb@sha256:...}, the digest of the registry's
+     * manifest).
+     */
+    @EventType("dev.berth.image.pulled.v1")
+    record ImagePulled(String imageId, String configDigest, String manifestDigest, String manifestMediaType,
+                       List<Layer> layers, RuntimeConfig config, String architecture, String os, String comment,
+                       Instant created, long size, List<String> repoTags, List<String> repoDigests)
+            implements ImageAdded {
+    }
+
     /** A reference ({@code repository:tag}, familiar form) now names the image. */
     @EventType("dev.berth.image.tagged.v1")
     record ImageTagged(String imageId, String reference) implements ImageEvent {

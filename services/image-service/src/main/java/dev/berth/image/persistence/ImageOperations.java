@@ -258,7 +258,11 @@ public class ImageOperations {
         }
     }
 
-    private void add(String tenant, ImageAdded image, List<Reference> tags, List<Staged> staged) {
+    /**
+     * Records an image whose blobs are staged: places the blobs, appends the events, and collects the blobs again if
+     * the append fails. The caller discards its staged blobs afterwards (committed ones are gone from staging).
+     */
+    public void add(String tenant, ImageAdded image, List<Reference> tags, List<Staged> staged) {
         staged.forEach(blobs::commit);
         try {
             await(() -> images.handle(tenant, new ImageCommand.AddImage(image, tags)));
@@ -268,7 +272,8 @@ public class ImageOperations {
         }
     }
 
-    private static byte[] manifest(Staged config, List<Layer> layers) {
+    /** Berth's Docker schema 2 manifest of an image whose layers are stored uncompressed. */
+    public static byte[] manifest(Staged config, List<Layer> layers) {
         ObjectNode m = JSON.createObjectNode();
         m.put("schemaVersion", 2);
         m.put("mediaType", MANIFEST_V2);

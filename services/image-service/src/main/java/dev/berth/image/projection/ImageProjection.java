@@ -44,7 +44,8 @@ public class ImageProjection implements Projection {
             v.tenant = tenant;
             v.id = a.imageId();
             v.repoTags = EventCodec.toJson(new TreeSet<>(a.repoTags()));
-            v.repoDigests = "[]";
+            v.repoDigests = a instanceof ImageEvent.ImagePulled p && p.repoDigests() != null
+                    ? EventCodec.toJson(p.repoDigests()) : "[]";
             v.parentId = "";
             v.createdAt = a.created();
             v.size = a.size();
