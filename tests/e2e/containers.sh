@@ -224,7 +224,7 @@ docker run --rm --memory 1k "$IMG" true 2>"$WORK/err"; rc=$?
 [ $rc = 125 ] || fail "bad memory value gave $rc: $(cat "$WORK/err")"
 docker start no-such-container 2>"$WORK/err"; rc=$?
 [ $rc != 0 ] && grep -q 'No such container' "$WORK/err" || fail "start of an unknown container: $(cat "$WORK/err")"
-docker rmi "$IMG" 2>"$WORK/err" && fail "rmi of an image in use succeeded"
+docker rmi "$(docker inspect -f '{{.Id}}' "$IMG")" 2>"$WORK/err" && fail "rmi of an image in use succeeded"
 [ "$(docker ps -aq | wc -l)" = "$count" ] || fail "failed commands left containers: $(docker ps -a)"
 ok "bad input"
 docker rm -f $(docker ps -aq) >/dev/null
