@@ -60,7 +60,10 @@ public final class ImageDecider implements Decider<ImageCommand, ImageStore, Ima
         if (!state.images().containsKey(id)) {
             ImageAdded i = a.image();
             List<String> tags = List.copyOf(refs);
-            events.add(i instanceof ImageLoaded
+            events.add(i instanceof ImageEvent.ImageBuilt
+                    ? new ImageEvent.ImageBuilt(id, i.configDigest(), i.manifestDigest(), i.manifestMediaType(),
+                    i.layers(), i.config(), i.architecture(), i.os(), i.comment(), i.created(), i.size(), tags)
+                    : i instanceof ImageLoaded
                     ? new ImageLoaded(id, i.configDigest(), i.manifestDigest(), i.manifestMediaType(), i.layers(),
                     i.config(), i.architecture(), i.os(), i.comment(), i.created(), i.size(), tags)
                     : new ImageImported(id, i.configDigest(), i.manifestDigest(), i.manifestMediaType(), i.layers(),
