@@ -23,6 +23,7 @@ public class ImageCatalog {
 
     static final String IMPORTED = "dev.berth.image.imported.v1";
     static final String LOADED = "dev.berth.image.loaded.v1";
+    static final String BUILT = "dev.berth.image.built.v1";
     static final String TAGGED = "dev.berth.image.tagged.v1";
     static final String UNTAGGED = "dev.berth.image.untagged.v1";
     static final String DELETED = "dev.berth.image.deleted.v1";
@@ -54,7 +55,7 @@ public class ImageCatalog {
         String tenant = event.tenant();
         String imageId = data.path("imageId").asText();
         return switch (event.type()) {
-            case IMPORTED, LOADED -> {
+            case IMPORTED, LOADED, BUILT -> {
                 String config = data.path("config").isObject() ? data.get("config").toString() : "{}";
                 String layers = data.path("layers").isArray() ? data.get("layers").toString() : "[]";
                 Uni<Void> chain = update(session, "insert into image_info (tenant, image_id, config_json, layers_json)"

@@ -161,6 +161,10 @@ public final class BuildContext implements AutoCloseable {
                 continue;
             }
             Files.createDirectories(p.getParent());
+            if (!inside(p.getParent(), target)) {
+                // a symbolic link in the archive must not carry later entries out of the context directory
+                continue;
+            }
             if (e.isDirectory()) {
                 Files.createDirectories(p);
             } else if (e.isSymbolicLink()) {
@@ -169,7 +173,8 @@ public final class BuildContext implements AutoCloseable {
                 continue;
             } else if (e.isLink()) {
                 Path source = target.resolve(DockerIgnore.clean(e.getLinkName())).normalize();
-                if (source.startsWith(target) && Files.isRegularFile(source, LinkOption.NOFOLLOW_LINKS)) {
+                if (source.startsWith(target) && Files.isRegularFile(source, LinkOption.NOFOLLOW_LINKS)
+                        && inside(source.getParent(), target)) {
                     Files.deleteIfExists(p);
                     Files.copy(source, p);
                 }
@@ -186,6 +191,11 @@ public final class BuildContext implements AutoCloseable {
         if (!any) {
             throw new BuildException("the build context is empty or not a tar archive");
         }
+    }
+
+    /** Whether a directory, its symbolic links followed, is {@code root} or below it. */
+    static boolean inside(Path dir, Path root) throws IOException {
+        return dir.toRealPath().startsWith(root.toRealPath());
     }
 
     static Set<PosixFilePermission> permissions(int mode) {

@@ -793,6 +793,14 @@ public class Builder {
                 }
                 return out;
             }
+            try {
+                Path parent = resolved.equals(root) ? root : resolved.getParent();
+                if (Files.exists(parent) && !BuildContext.inside(parent, root)) {
+                    throw new BuildException("Forbidden path outside the build context: " + src + " ()");
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
             if (!Files.exists(resolved, LinkOption.NOFOLLOW_LINKS)) {
                 throw new BuildException(name + " failed: file not found in build context or excluded by "
                         + ".dockerignore: stat " + clean + ": file does not exist");

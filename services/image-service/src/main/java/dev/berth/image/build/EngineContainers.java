@@ -47,7 +47,7 @@ public class EngineContainers implements BuildContainers {
         var cmd = body.putArray("Cmd");
         spec.cmd().forEach(cmd::add);
         // the image's ENTRYPOINT does not wrap a RUN command
-        body.putArray("Entrypoint").add("");
+        body.putArray("Entrypoint");
         var env = body.putArray("Env");
         spec.env().forEach(env::add);
         body.put("WorkingDir", spec.workingDir());

@@ -384,4 +384,29 @@ class BuildApiTest {
                 Map.of());
         assertThat(error(badUser).path("error").asText()).contains("can't find uid for user ghost");
     }
+
+    @Test
+    void symbolicLinksInTheContextNeverReachOutsideIt() throws Exception {
+        String t = tenant();
+        importBase(t, "bb:1");
+        String escaped = "berth-escape-" + UUID.randomUUID();
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (TarArchiveOutputStream tar = new TarArchiveOutputStream(bytes)) {
+            file(tar, "Dockerfile", "FROM bb:1\nCOPY out/hosts /x\n".getBytes(StandardCharsets.UTF_8), 0644);
+            TarArchiveEntry link = new TarArchiveEntry("out", TarArchiveEntry.LF_SYMLINK);
+            link.setLinkName("/etc");
+            tar.putArchiveEntry(link);
+            tar.closeArchiveEntry();
+            TarArchiveEntry tmp = new TarArchiveEntry("tmp", TarArchiveEntry.LF_SYMLINK);
+            tmp.setLinkName("/tmp");
+            tar.putArchiveEntry(tmp);
+            tar.closeArchiveEntry();
+            file(tar, "tmp/" + escaped, "x".getBytes(StandardCharsets.UTF_8), 0644);
+        }
+        List<JsonNode> messages = build(t, bytes.toByteArray(), Map.of("t", "esc:1"));
+        assertThat(error(messages).path("error").asText())
+                .isEqualTo("Forbidden path outside the build context: out/hosts ()");
+        assertThat(Path.of("/tmp", escaped)).doesNotExist();
+        as(t).get("/images/esc:1/json").then().statusCode(404);
+    }
 }
