@@ -581,6 +581,10 @@ public class Builder {
         }
 
         private void run(State s, Instruction i) {
+            for (String flag : i.flags().keySet()) {
+                // Docker's legacy builder refuses these too: they exist only in BuildKit
+                throw new BuildException("the --" + flag + " option requires BuildKit, which Berth does not provide");
+            }
             List<String> cmd = command(s, i);
             List<String> env = new ArrayList<>();
             JsonNode imageEnv = s.config().get("Env");

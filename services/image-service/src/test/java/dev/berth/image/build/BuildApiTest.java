@@ -315,6 +315,11 @@ class BuildApiTest {
         List<JsonNode> glob = build(t, context(Map.of("Dockerfile", "FROM bb:1\nCOPY *.none /x/\n")), Map.of());
         assertThat(error(glob).path("error").asText()).isEqualTo("COPY failed: no source files were specified");
 
+        List<JsonNode> mount = build(t, context(Map.of("Dockerfile", "FROM bb:1\nRUN --mount=type=cache,target=/c true\n")),
+                Map.of("t", "broken:1"));
+        assertThat(error(mount).path("error").asText())
+                .isEqualTo("the --mount option requires BuildKit, which Berth does not provide");
+
         List<JsonNode> noBase = build(t, context(Map.of("Dockerfile", "FROM nope:1\n")), Map.of("t", "broken:1"));
         assertThat(error(noBase).path("error").asText()).startsWith("pull access denied for nope");
         as(t).get("/images/broken:1/json").then().statusCode(404);
