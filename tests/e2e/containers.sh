@@ -214,6 +214,22 @@ curl -fsS "$api/_berth/tags/pushed/bb:1/history" >"$WORK/history" || fail "tag h
 grep -q "$first" "$WORK/history" && grep -q "$second" "$WORK/history" || fail "history: $(cat "$WORK/history")"
 ok "skopeo push into Berth, run, tag moved and rolled back"
 
+# --- docker build (legacy builder): WORKDIR, COPY, RUN in a container on the node, CMD; cache; a failing RUN.
+mkdir -p "$WORK/ctx"
+printf 'FROM %s\nWORKDIR /app\nCOPY . .\nRUN echo built-by-run > /app/out && rm /app/gone.txt\nCMD ["cat", "/app/out"]\n' "$IMG" >"$WORK/ctx/Dockerfile"
+echo hi >"$WORK/ctx/hi.txt"; echo bye >"$WORK/ctx/gone.txt"
+DOCKER_BUILDKIT=0 docker build -t e2e-built:1 "$WORK/ctx" >"$WORK/build1" 2>&1 || { cat "$WORK/build1"; fail "docker build"; }
+[ "$(docker run --rm e2e-built:1)" = built-by-run ] || fail "run of the built image"
+[ "$(docker run --rm e2e-built:1 sh -c 'cat /app/hi.txt; ls /app/gone.txt 2>/dev/null | wc -l')" = "hi
+0" ] || fail "built image content"
+DOCKER_BUILDKIT=0 docker build -t e2e-built:1 "$WORK/ctx" >"$WORK/build2" 2>&1 || fail "warm rebuild"
+[ "$(grep -c 'Using cache' "$WORK/build2")" = 4 ] || { cat "$WORK/build2"; fail "warm rebuild did not use the cache for every step"; }
+printf 'FROM %s\nRUN exit 3\n' "$IMG" >"$WORK/ctx/Dockerfile"
+DOCKER_BUILDKIT=0 docker build -t e2e-fails:1 "$WORK/ctx" >"$WORK/build3" 2>&1; rc=$?
+[ $rc != 0 ] && grep -q "returned a non-zero code: 3" "$WORK/build3" || { cat "$WORK/build3"; fail "failing RUN: rc $rc"; }
+docker image inspect e2e-fails:1 >/dev/null 2>&1 && fail "a failed build tagged its image"
+ok "docker build: RUN on the node, cache on every step, failing RUN reported and nothing tagged"
+
 # --- Bad input: Docker's exit codes and messages, nothing half-created.
 count="$(docker ps -aq | wc -l)"
 docker run --rm no-such-image:1 true 2>"$WORK/err"; rc=$?

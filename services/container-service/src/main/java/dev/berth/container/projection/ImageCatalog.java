@@ -25,6 +25,7 @@ public class ImageCatalog {
     static final String LOADED = "dev.berth.image.loaded.v1";
     static final String PUSHED = "dev.berth.image.pushed.v1";
     static final String PULLED = "dev.berth.image.pulled.v1";
+    static final String BUILT = "dev.berth.image.built.v1";
     static final String TAGGED = "dev.berth.image.tagged.v1";
     static final String UNTAGGED = "dev.berth.image.untagged.v1";
     static final String DELETED = "dev.berth.image.deleted.v1";
@@ -56,7 +57,7 @@ public class ImageCatalog {
         String tenant = event.tenant();
         String imageId = data.path("imageId").asText();
         return switch (event.type()) {
-            case IMPORTED, LOADED, PUSHED, PULLED -> {
+            case IMPORTED, LOADED, PUSHED, PULLED, BUILT -> {
                 String config = data.path("config").isObject() ? data.get("config").toString() : "{}";
                 String layers = data.path("layers").isArray() ? data.get("layers").toString() : "[]";
                 Uni<Void> chain = update(session, "insert into image_info (tenant, image_id, config_json, layers_json)"

@@ -65,7 +65,10 @@ public final class ImageDecider implements Decider<ImageCommand, ImageStore, Ima
         if (!state.images().containsKey(id)) {
             ImageAdded i = a.image();
             List<String> tags = List.copyOf(refs);
-            events.add(i instanceof ImageEvent.ImagePulled p
+            events.add(i instanceof ImageEvent.ImageBuilt
+                    ? new ImageEvent.ImageBuilt(id, i.configDigest(), i.manifestDigest(), i.manifestMediaType(),
+                    i.layers(), i.config(), i.architecture(), i.os(), i.comment(), i.created(), i.size(), tags)
+                    : i instanceof ImageEvent.ImagePulled p
                     ? new ImageEvent.ImagePulled(id, p.configDigest(), p.manifestDigest(), p.manifestMediaType(),
                     p.layers(), p.config(), p.architecture(), p.os(), p.comment(), p.created(), p.size(), tags,
                     p.repoDigests())

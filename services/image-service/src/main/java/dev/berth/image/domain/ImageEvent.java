@@ -115,6 +115,16 @@ public sealed interface ImageEvent {
             implements ImageAdded {
     }
 
+    /**
+     * {@code docker build}: an image made from a Dockerfile (one layer per filesystem step). Fields as
+     * {@link ImageImported}; also appended, untagged, for the image a RUN step's container starts from.
+     */
+    @EventType("dev.berth.image.built.v1")
+    record ImageBuilt(String imageId, String configDigest, String manifestDigest, String manifestMediaType,
+                      List<Layer> layers, RuntimeConfig config, String architecture, String os, String comment,
+                      Instant created, long size, List<String> repoTags) implements ImageAdded {
+    }
+
     /** A reference ({@code repository:tag}, familiar form) now names the image. */
     @EventType("dev.berth.image.tagged.v1")
     record ImageTagged(String imageId, String reference) implements ImageEvent {

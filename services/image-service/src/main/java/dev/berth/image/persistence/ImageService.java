@@ -142,7 +142,7 @@ public class ImageService {
 
     /**
      * Deletes the blob files that no image of any tenant references any more (after a removal, or after an append
-     * that failed once its blobs were in place).
+     * that failed once its blobs were in place); layers the build cache holds are kept.
      */
     public Uni<Void> collect(Collection<String> digests) {
         List<String> candidates = new ArrayList<>(new LinkedHashSet<>(digests));
@@ -151,9 +151,11 @@ public class ImageService {
         }
         return Multi.createFrom().iterable(candidates).onItem().transformToUniAndConcatenate(digest ->
                 sessions.withSession(s -> s.createNativeQuery(
-                                // a blob pushed to the registry API and awaiting its manifest is kept too
+                                // a blob pushed to the registry API and awaiting its manifest is kept too, and so is
+                                // a layer of the build cache
                                 "select (select count(*) from image_blob where digest = :digest)"
-                                        + " + (select count(*) from pushed_blob where digest = :digest)", Long.class)
+                                        + " + (select count(*) from pushed_blob where digest = :digest)"
+                                        + " + (select count(*) from build_cache_blob where digest = :digest)", Long.class)
                         .setParameter("digest", digest).getSingleResult()).invoke(n -> {
                     if (n == 0) {
                         blobs.delete(digest);
