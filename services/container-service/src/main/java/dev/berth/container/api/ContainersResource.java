@@ -62,18 +62,16 @@ public class ContainersResource {
 
     private final ContainerRepository containers;
     private final ContainerService service;
-    private final ImageCatalog images;
     private final FreshImages freshImages;
     private final ObjectMapper json;
     private final Execs execs;
 
-    public ContainersResource(ContainerRepository containers, ContainerService service, ImageCatalog images,
+    public ContainersResource(ContainerRepository containers, ContainerService service,
                               ObjectMapper json, Execs execs, FreshImages freshImages) {
         this.execs = execs;
         this.freshImages = freshImages;
         this.containers = containers;
         this.service = service;
-        this.images = images;
         this.json = json;
     }
 
