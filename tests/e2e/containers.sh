@@ -15,6 +15,7 @@ IMG=e2e-busybox:latest
 WORK="$BERTH_HOME/work"
 mkdir -p "$WORK"
 PIDS=()
+REGISTRY_PID=
 FAILED=0
 
 fail() {
@@ -27,6 +28,7 @@ finish() {
   local rc=$?
   [ "$FAILED" = 1 ] && { ./berth status >&2 || true; for l in "$BERTH_HOME"/logs/*.log; do echo "--- $l (tail)" >&2; tail -n 40 "$l" >&2; done; }
   docker rm -f $(docker ps -aq 2>/dev/null) >/dev/null 2>&1 || true
+  [ -n "$REGISTRY_PID" ] && { kill -TERM "$REGISTRY_PID" 2>/dev/null; wait "$REGISTRY_PID" 2>/dev/null; }
   ./berth down >/dev/null 2>&1 || true
   for p in "${PIDS[@]}"; do
     for _ in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
@@ -229,6 +231,30 @@ DOCKER_BUILDKIT=0 docker build -t e2e-fails:1 "$WORK/ctx" >"$WORK/build3" 2>&1; 
 [ $rc != 0 ] && grep -q "returned a non-zero code: 3" "$WORK/build3" || { cat "$WORK/build3"; fail "failing RUN: rc $rc"; }
 docker image inspect e2e-fails:1 >/dev/null 2>&1 && fail "a failed build tagged its image"
 ok "docker build: RUN on the node, cache on every step, failing RUN reported and nothing tagged"
+
+# --- docker push to a real registry (Debian's docker-registry on loopback) and back: `run` pulls a missing image.
+reg_port=55050
+mkdir -p "$WORK/registry"
+printf 'version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' \
+  "$WORK/registry/data" "$reg_port" >"$WORK/registry/config.yml"
+docker-registry serve "$WORK/registry/config.yml" >"$WORK/registry/log" 2>&1 &
+REGISTRY_PID=$!
+eventually 30 curl -fsS "http://127.0.0.1:$reg_port/v2/" || { cat "$WORK/registry/log"; fail "docker-registry did not start"; }
+reg="127.0.0.1:$reg_port"
+built_id="$(docker inspect -f '{{.Id}}' e2e-built:1)"
+docker tag e2e-built:1 "$reg/e2e/built:1" || fail "tag for the registry"
+docker push "$reg/e2e/built:1" >"$WORK/push" 2>&1 || { cat "$WORK/push"; fail "docker push to $reg"; }
+grep -q "digest: sha256:" "$WORK/push" || { cat "$WORK/push"; fail "push printed no digest"; }
+docker rmi "$reg/e2e/built:1" e2e-built:1 >/dev/null || fail "rmi of the pushed image"
+docker image inspect "$built_id" >/dev/null 2>&1 && fail "the image outlived rmi of all its tags"
+[ "$(docker run --rm "$reg/e2e/built:1" 2>"$WORK/pull-err")" = built-by-run ] || { cat "$WORK/pull-err"; fail "run of a missing image did not pull it"; }
+grep -q "Unable to find image" "$WORK/pull-err" || fail "run did not say it pulls: $(cat "$WORK/pull-err")"
+[ "$(docker inspect -f '{{.Id}}' "$reg/e2e/built:1")" = "$built_id" ] || fail "pulled image id differs from the pushed one"
+docker pull "$reg/e2e/built:1" | grep -q "Image is up to date" || fail "second pull not up to date"
+docker pull "$reg/e2e/absent:1" >/dev/null 2>"$WORK/err" && fail "pull of an absent image succeeded"
+grep -q "not found\|manifest unknown" "$WORK/err" || fail "pull of an absent image: $(cat "$WORK/err")"
+kill -TERM "$REGISTRY_PID"; wait "$REGISTRY_PID" 2>/dev/null; REGISTRY_PID=
+ok "docker push to a registry on loopback, rmi, run pulls it back with the same id"
 
 # --- Bad input: Docker's exit codes and messages, nothing half-created.
 count="$(docker ps -aq | wc -l)"
