@@ -1098,33 +1098,7 @@ public class Builder {
 
         /** Splits at unquoted whitespace keeping quotes and escapes for {@link ShellWords#word}. */
         private List<String> rawWords(String s) {
-            List<String> out = new ArrayList<>();
-            StringBuilder w = new StringBuilder();
-            char quote = 0;
-            for (int k = 0; k < s.length(); k++) {
-                char ch = s.charAt(k);
-                if (quote == 0 && Character.isWhitespace(ch)) {
-                    if (w.length() > 0) {
-                        out.add(w.toString());
-                        w.setLength(0);
-                    }
-                    continue;
-                }
-                if (ch == escape && k + 1 < s.length() && quote != '\'') {
-                    w.append(ch).append(s.charAt(++k));
-                    continue;
-                }
-                if (quote == 0 && (ch == '"' || ch == '\'')) {
-                    quote = ch;
-                } else if (ch == quote) {
-                    quote = 0;
-                }
-                w.append(ch);
-            }
-            if (w.length() > 0) {
-                out.add(w.toString());
-            }
-            return out;
+            return ImageConfigs.words(s, escape);
         }
 
         private List<String> expandAll(List<String> words, Function<String, String> vars) {

@@ -250,7 +250,7 @@ public final class ImageConfigs {
 
     /** {@code k=v k2="v 2"} or the legacy {@code k v...} form of ENV and LABEL. */
     private static List<String[]> pairs(String instruction, String args) {
-        List<String> words = words(args);
+        List<String> words = words(args, '\\');
         List<String[]> out = new ArrayList<>();
         if (!words.get(0).contains("=")) {
             int space = indexOfSpace(args);
@@ -271,8 +271,13 @@ public final class ImageConfigs {
         return out;
     }
 
-    /** Splits on unquoted whitespace, keeping quotes (removed by {@link #unquote}). */
-    private static List<String> words(String s) {
+    /**
+     * Splits Dockerfile arguments at unquoted whitespace, keeping quotes and escapes in the words for a later
+     * unquoting (or substitution) step. As in Docker's shell lexer, the escape character keeps the next character
+     * in the word outside single quotes and is literal inside them. Used by the builder (with the Dockerfile's
+     * {@code # escape=} character) and by {@code --change} of import and commit (with a backslash).
+     */
+    public static List<String> words(String s, char escape) {
         List<String> out = new ArrayList<>();
         StringBuilder w = new StringBuilder();
         char quote = 0;
@@ -285,7 +290,7 @@ public final class ImageConfigs {
                 }
                 continue;
             }
-            if (ch == '\\' && i + 1 < s.length()) {
+            if (ch == escape && i + 1 < s.length() && quote != '\'') {
                 w.append(ch).append(s.charAt(++i));
                 continue;
             }
