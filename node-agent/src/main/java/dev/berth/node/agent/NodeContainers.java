@@ -205,11 +205,11 @@ public final class NodeContainers implements CommandHandler, AutoCloseable {
         } else if (command instanceof NodeCommand.StartContainer) {
             return start(id);
         } else if (command instanceof NodeCommand.StopContainer s) {
-            return stop(id, s.timeoutSeconds(), type, cause);
+            return stop(id, s.timeoutSeconds(), s.signal(), type, cause);
         } else if (command instanceof NodeCommand.RestartContainer r) {
             List<NodeObservation> out = new ArrayList<>();
             if (runtime.state(id).running()) {
-                stop(id, r.timeoutSeconds(), type, cause);
+                stop(id, r.timeoutSeconds(), r.signal(), type, cause);
             }
             out.addAll(start(id));
             return out;
@@ -358,7 +358,8 @@ public final class NodeContainers implements CommandHandler, AutoCloseable {
                 a.macAddress(), ports);
     }
 
-    private List<NodeObservation> stop(String id, Integer timeoutSeconds, String type, Cause cause) throws IOException {
+    private List<NodeObservation> stop(String id, Integer timeoutSeconds, String signal, String type, Cause cause)
+            throws IOException {
         ContainerState st = runtime.state(id);
         ContainerRecord r = records.get(id);
         if (r != null) {
@@ -368,7 +369,8 @@ public final class NodeContainers implements CommandHandler, AutoCloseable {
             return List.of(new NodeObservation.CommandFailed(nodeId, id, type, 304, "Container " + id
                     + " is not running"));
         }
-        ContainerState after = runtime.stop(id, timeoutSeconds == null ? null : Duration.ofSeconds(Math.max(0, timeoutSeconds)));
+        ContainerState after = runtime.stop(id, signal,
+                timeoutSeconds == null ? null : Duration.ofSeconds(Math.max(0, timeoutSeconds)));
         handleExit(after, cause);
         return List.of();
     }

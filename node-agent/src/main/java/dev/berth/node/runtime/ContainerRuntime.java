@@ -42,7 +42,17 @@ public interface ContainerRuntime extends AutoCloseable {
      * Sends the stop signal (the spec's, else SIGTERM), waits up to {@code timeout} (null: the spec's, else 10 s),
      * then SIGKILL; returns the exited state. A container that is not running is returned as it is.
      */
-    ContainerState stop(String id, Duration timeout) throws IOException;
+    default ContainerState stop(String id, Duration timeout) throws IOException {
+        return stop(id, null, timeout);
+    }
+
+    /**
+     * As {@link #stop(String, Duration)} with {@code signal} ("SIGUSR1", "USR1", "10") in place of the spec's stop
+     * signal when not null.
+     *
+     * @throws RuntimeFailure 400 for a signal that is not one
+     */
+    ContainerState stop(String id, String signal, Duration timeout) throws IOException;
 
     /** Sends a signal ("KILL", "SIGHUP", "15"; null means SIGKILL) to the container's first process. */
     void kill(String id, String signal) throws IOException;

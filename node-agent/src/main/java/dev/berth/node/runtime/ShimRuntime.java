@@ -646,9 +646,9 @@ public final class ShimRuntime implements ContainerRuntime {
     // ------------------------------------------------------------------------------------------------ signals
 
     @Override
-    public ContainerState stop(String id, Duration timeout) throws IOException {
+    public ContainerState stop(String id, String signal, Duration timeout) throws IOException {
         Container c = get(id);
-        int sig = Signals.parse(c.spec.stopSignal(), Signals.SIGTERM);
+        int sig = Signals.parse(signal != null ? signal : c.spec.stopSignal(), Signals.SIGTERM);
         Duration wait = timeout != null ? timeout
                 : c.spec.stopTimeoutSecs() >= 0 ? Duration.ofSeconds(c.spec.stopTimeoutSecs()) : DEFAULT_STOP;
         if (!signal(c, sig)) {

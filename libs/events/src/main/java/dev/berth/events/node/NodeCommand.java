@@ -37,16 +37,26 @@ public sealed interface NodeCommand {
     }
 
     /**
-     * Stop signal, then SIGKILL after {@code timeoutSeconds} (null: the container's, else 10). Answer:
-     * {@link NodeObservation.ContainerExited}, or CommandFailed with 304 when it was not running.
+     * The stop signal ({@code signal}, else the container's StopSignal, else SIGTERM), then SIGKILL after
+     * {@code timeoutSeconds} (null: the container's, else 10). Answer: {@link NodeObservation.ContainerExited}, or
+     * CommandFailed with 304 when it was not running, 400 for an invalid signal. Commands recorded before
+     * {@code signal} existed read as null.
      */
     @EventType("dev.berth.node.stop-container-requested.v1")
-    record StopContainer(String nodeId, String containerId, Integer timeoutSeconds) implements NodeCommand {
+    record StopContainer(String nodeId, String containerId, Integer timeoutSeconds, String signal)
+            implements NodeCommand {
+        public StopContainer(String nodeId, String containerId, Integer timeoutSeconds) {
+            this(nodeId, containerId, timeoutSeconds, null);
+        }
     }
 
     /** Stop (as above) then start. Answer: ContainerExited (if it ran) and ContainerStarted, or the failure. */
     @EventType("dev.berth.node.restart-container-requested.v1")
-    record RestartContainer(String nodeId, String containerId, Integer timeoutSeconds) implements NodeCommand {
+    record RestartContainer(String nodeId, String containerId, Integer timeoutSeconds, String signal)
+            implements NodeCommand {
+        public RestartContainer(String nodeId, String containerId, Integer timeoutSeconds) {
+            this(nodeId, containerId, timeoutSeconds, null);
+        }
     }
 
     /**

@@ -127,9 +127,8 @@ public class ContainersResource {
     @Consumes(MediaType.WILDCARD)
     public Uni<Response> stop(@HeaderParam(Tenants.HEADER) String tenantHeader, @PathParam("ref") String ref,
                               @QueryParam("t") String t, @QueryParam("signal") String signal) {
-        Integer timeout = seconds(t);
-        dev.berth.container.domain.Signals.validate(signal);
-        return service.stop(Tenants.of(tenantHeader), ref, timeout).map(ContainersResource::noContentOrNotModified);
+        return service.stop(Tenants.of(tenantHeader), ref, seconds(t), signal)
+                .map(ContainersResource::noContentOrNotModified);
     }
 
     @POST
@@ -146,9 +145,8 @@ public class ContainersResource {
     @Consumes(MediaType.WILDCARD)
     public Uni<Response> restart(@HeaderParam(Tenants.HEADER) String tenantHeader, @PathParam("ref") String ref,
                                  @QueryParam("t") String t, @QueryParam("signal") String signal) {
-        Integer timeout = seconds(t);
-        dev.berth.container.domain.Signals.validate(signal);
-        return service.restart(Tenants.of(tenantHeader), ref, timeout).map(ignored -> Response.noContent().build());
+        return service.restart(Tenants.of(tenantHeader), ref, seconds(t), signal)
+                .map(ignored -> Response.noContent().build());
     }
 
     @POST

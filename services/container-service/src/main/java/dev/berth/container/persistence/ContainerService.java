@@ -159,16 +159,19 @@ public class ContainerService {
     }
 
     /**
-     * Stops a container: its stop signal, then SIGKILL after {@code timeout} seconds (null: its own, else 10).
+     * Stops a container: {@code signal} (null: its stop signal), then SIGKILL after {@code timeout} seconds (null: its
+     * own, else 10).
      *
      * @return false when it was not running (Docker's 304)
+     * @throws DomainException 400 for an invalid signal
      */
-    public Uni<Boolean> stop(String tenant, String reference, Integer timeout) {
+    public Uni<Boolean> stop(String tenant, String reference, Integer timeout, String signal) {
+        Signals.validate(signal);
         return found(tenant, reference).chain(view -> {
             if (!active(view)) {
                 return Uni.createFrom().item(false);
             }
-            return bus.send(new NodeCommand.StopContainer(view.nodeId, view.id, timeout),
+            return bus.send(new NodeCommand.StopContainer(view.nodeId, view.id, timeout, blankToNull(signal)),
                             o -> o instanceof NodeObservation.ContainerExited, grace(timeout))
                     .chain(answer -> {
                         if (answer instanceof CommandFailed f) {
@@ -201,10 +204,14 @@ public class ContainerService {
         });
     }
 
-    /** Stops (if it runs) and starts a container again; {@code restarted} is appended when it runs again. */
-    public Uni<Void> restart(String tenant, String reference, Integer timeout) {
+    /**
+     * Stops (if it runs, with {@code signal} or its stop signal) and starts a container again; {@code restarted} is
+     * appended when it runs again.
+     */
+    public Uni<Void> restart(String tenant, String reference, Integer timeout, String signal) {
+        Signals.validate(signal);
         return found(tenant, reference).chain(view -> bus.send(
-                        new NodeCommand.RestartContainer(view.nodeId, view.id, timeout),
+                        new NodeCommand.RestartContainer(view.nodeId, view.id, timeout, blankToNull(signal)),
                         o -> o instanceof NodeObservation.ContainerStarted
                                 || o instanceof NodeObservation.ContainerStartFailed, grace(timeout))
                 .chain(answer -> {
@@ -319,5 +326,9 @@ public class ContainerService {
         return aggregates.handle(AGGREGATE_TYPE, aggregateId(tenant), decider, ContainerEvent.class, command,
                         EventMetadata.of(tenant))
                 .invoke(d -> waits.applied(d.events()));
+    }
+
+    private static String blankToNull(String s) {
+        return s == null || s.isBlank() ? null : s;
     }
 }

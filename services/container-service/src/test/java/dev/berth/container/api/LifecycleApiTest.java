@@ -181,6 +181,44 @@ class LifecycleApiTest {
     }
 
     @Test
+    void stopAndRestartSendTheSignalAsked() throws Exception {
+        String tenant = tenant();
+        // PID 1 ignores SIGTERM without a handler: only the USR1 trap ends it before the timeout, with 7
+        String id = create(tenant, "trapper", "{\"Image\":\"bb:1\",\"Cmd\":"
+                + cmd("sh", "-c", "trap 'exit 7' USR1; while :; do sleep 0.1; done") + "}");
+        as(tenant).post("/containers/trapper/start").then().statusCode(204);
+        as(tenant).queryParam("signal", "NOPE").post("/containers/trapper/stop").then().statusCode(400)
+                .body("message", equalTo("Invalid signal: NOPE"));
+        inspect(tenant, id).then().body("State.Running", equalTo(true));
+        as(tenant).queryParam("signal", "SIGUSR1").queryParam("t", "30").post("/containers/trapper/stop")
+                .then().statusCode(204);
+        inspect(tenant, id).then().body("State.Status", equalTo("exited")).body("State.ExitCode", equalTo(7));
+
+        as(tenant).post("/containers/trapper/start").then().statusCode(204);
+        as(tenant).queryParam("signal", "USR1").queryParam("t", "30").post("/containers/trapper/restart")
+                .then().statusCode(204);
+        inspect(tenant, id).then().body("State.Running", equalTo(true));
+        String bootstrap = ConfigProvider.getConfig().getValue("kafka.bootstrap.servers", String.class);
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        try (TopicReader reader = new TopicReader(bootstrap, "berth.containers.events")) {
+            await().atMost(Duration.ofSeconds(60)).until(() -> reader.byKey(tenant + "/containers").stream()
+                    .filter(r -> "dev.berth.container.died.v1".equals(TopicReader.headers(r).get("ce_type")))
+                    .count() >= 2);
+            List<Integer> exits = reader.byKey(tenant + "/containers").stream()
+                    .filter(r -> "dev.berth.container.died.v1".equals(TopicReader.headers(r).get("ce_type")))
+                    .map(r -> {
+                        try {
+                            return json.readTree(r.value()).path("exitCode").asInt();
+                        } catch (java.io.IOException e) {
+                            throw new java.io.UncheckedIOException(e);
+                        }
+                    }).toList();
+            // the stop's exit, then the restart's: both ended by the trap, not by SIGKILL after 30 s
+            assertThat(exits).containsExactly(7, 7);
+        }
+    }
+
+    @Test
     void autoRemoveEndsTheWaitForRemovalAndFreesTheName() throws Exception {
         String tenant = tenant();
         String body = "{\"Image\":\"bb:1\",\"Cmd\":" + cmd("sh", "-c", "exit 0") + ",\"HostConfig\":{\"AutoRemove\":true}}";
