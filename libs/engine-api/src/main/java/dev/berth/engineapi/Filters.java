@@ -1,17 +1,13 @@
 package dev.berth.engineapi;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.berth.events.DomainException;
+import dev.berth.events.FilterArgs;
 
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.Collection;
-import java.util.Collections;
-import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -27,7 +23,6 @@ import java.util.regex.PatternSyntaxException;
  */
 public final class Filters {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern GO_DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)(h|m|s|ms)");
     private final Map<String, Set<String>> fields;
 
@@ -43,35 +38,11 @@ public final class Filters {
      *                         {@code invalid filter '<key>'} for a key the endpoint does not accept
      */
     public static Filters parse(String raw, Collection<String> accepted) {
-        Map<String, Set<String>> fields = new LinkedHashMap<>();
-        if (raw != null && !raw.isBlank()) {
-            JsonNode root;
-            try {
-                root = JSON.readTree(raw);
-            } catch (Exception e) {
-                throw DomainException.badRequest("invalid filters: " + raw);
-            }
-            if (root == null || !root.isObject()) {
-                throw DomainException.badRequest("invalid filters: " + raw);
-            }
-            var it = root.fields();
-            while (it.hasNext()) {
-                var entry = it.next();
-                Set<String> values = new LinkedHashSet<>();
-                JsonNode node = entry.getValue();
-                if (node.isArray()) {
-                    node.forEach(v -> values.add(v.asText()));
-                } else if (node.isObject()) {
-                    node.fields().forEachRemaining(v -> {
-                        if (v.getValue().asBoolean(false)) {
-                            values.add(v.getKey());
-                        }
-                    });
-                } else {
-                    throw DomainException.badRequest("invalid filters: " + raw);
-                }
-                fields.put(entry.getKey(), Collections.unmodifiableSet(values));
-            }
+        Map<String, Set<String>> fields;
+        try {
+            fields = FilterArgs.parse(raw);
+        } catch (FilterArgs.Malformed e) {
+            throw DomainException.badRequest(e.getMessage());
         }
         for (String key : fields.keySet()) {
             if (!accepted.contains(key)) {

@@ -1,11 +1,7 @@
 package dev.berth.gateway.events;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.berth.events.FilterArgs;
 
-import java.util.Iterator;
-import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
 
@@ -26,7 +22,6 @@ public final class EventFilter {
             "node", "plugin", "scope", "secret", "service", "type", "volume");
     private static final String[] BY_NAME = {"container", "daemon", "plugin", "volume", "network", "node", "service",
             "secret", "config"};
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Map<String, Set<String>> fields;
 
@@ -46,37 +41,15 @@ public final class EventFilter {
      * @throws Invalid for JSON that is not an object of lists or maps, or a key dockerd does not know
      */
     public static EventFilter parse(String raw) {
-        Map<String, Set<String>> fields = new LinkedHashMap<>();
-        if (raw != null && !raw.isBlank()) {
-            JsonNode root;
-            try {
-                root = JSON.readTree(raw);
-            } catch (Exception e) {
-                throw new Invalid("invalid filter: " + raw);
-            }
-            if (root == null || !root.isObject()) {
-                throw new Invalid("invalid filter: " + raw);
-            }
-            Iterator<Map.Entry<String, JsonNode>> it = root.fields();
-            while (it.hasNext()) {
-                Map.Entry<String, JsonNode> entry = it.next();
-                if (!ACCEPTED.contains(entry.getKey())) {
-                    throw new Invalid("invalid filter '" + entry.getKey() + "'");
-                }
-                Set<String> values = new LinkedHashSet<>();
-                JsonNode node = entry.getValue();
-                if (node.isArray()) {
-                    node.forEach(v -> values.add(v.asText()));
-                } else if (node.isObject()) {
-                    node.fields().forEachRemaining(v -> {
-                        if (v.getValue().asBoolean(false)) {
-                            values.add(v.getKey());
-                        }
-                    });
-                } else {
-                    throw new Invalid("invalid filter: " + raw);
-                }
-                fields.put(entry.getKey(), values);
+        Map<String, Set<String>> fields;
+        try {
+            fields = FilterArgs.parse(raw);
+        } catch (FilterArgs.Malformed e) {
+            throw new Invalid("invalid filter: " + raw);
+        }
+        for (String key : fields.keySet()) {
+            if (!ACCEPTED.contains(key)) {
+                throw new Invalid("invalid filter '" + key + "'");
             }
         }
         return new EventFilter(fields);
