@@ -167,8 +167,13 @@ ok "cp both ways"
 docker run --name df "$IMG" sh -c 'echo x > /tmp/new; rm /www/index.html' || fail "run df"
 docker diff df >"$WORK/diff" || fail "docker diff"
 for line in "A /tmp/new" "C /tmp" "D /www/index.html"; do grep -qx "$line" "$WORK/diff" || fail "diff lacks '$line': $(tr '\n' ';' <"$WORK/diff")"; done
+docker export df -o "$WORK/exported.tar" || fail "docker export"
+tar -tf "$WORK/exported.tar" >"$WORK/exported" || fail "export is not a tar"
+grep -qx "bin/busybox" "$WORK/exported" && grep -qx "tmp/new" "$WORK/exported" || fail "export lacks files: $(head -5 "$WORK/exported")"
+grep -qx "www/index.html" "$WORK/exported" && fail "export holds a file the container deleted"
+[ "$(tar -xOf "$WORK/exported.tar" tmp/new)" = x ] || fail "exported content"
 docker rm df >/dev/null
-ok "diff"
+ok "diff and export"
 
 # --- Flags reach the runtime: env, workdir, user, hostname, labels, limits, binds, networks.
 mkdir -p "$WORK/bind" && echo bound >"$WORK/bind/f"

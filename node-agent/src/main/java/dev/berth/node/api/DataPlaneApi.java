@@ -46,7 +46,7 @@ import java.util.regex.Pattern;
  * <li>{@code POST /containers/{id}/exec}, {@code POST /exec/{id}/start}, {@code GET /exec/{id}/json},
  * {@code POST /exec/{id}/resize}</li>
  * <li>{@code POST /containers/{id}/resize}, {@code GET /containers/{id}/top}, {@code GET /containers/{id}/stats}</li>
- * <li>{@code GET|HEAD|PUT /containers/{id}/archive}</li>
+ * <li>{@code GET|HEAD|PUT /containers/{id}/archive}, {@code GET /containers/{id}/export}</li>
  * <li>{@code POST /containers/{id}/wait} (condition not-running or next-exit)</li>
  * <li>{@code GET /containers/{id}/diff} (the writable layer as a layer tar, for builds and commits; not in the
  * Engine API) and {@code GET /containers/{id}/changes} ({@code docker diff})</li>
@@ -55,7 +55,7 @@ import java.util.regex.Pattern;
  */
 public final class DataPlaneApi {
     private static final Logger LOG = Logger.getLogger(DataPlaneApi.class);
-    private static final Pattern CONTAINER = Pattern.compile("/containers/([^/]+)/(logs|attach|exec|resize|top|stats|archive|wait|diff|changes)");
+    private static final Pattern CONTAINER = Pattern.compile("/containers/([^/]+)/(logs|attach|exec|resize|top|stats|archive|wait|diff|changes|export)");
     private static final Pattern EXEC = Pattern.compile("/exec/([^/]+)/(start|json|resize)");
     /** How long an attach to a created container waits for its start command. */
     private static final long ATTACH_WAIT_MINUTES = 10;
@@ -134,6 +134,7 @@ public final class DataPlaneApi {
                 case "wait POST" -> await(x, id);
                 case "diff GET" -> diff(x, id);
                 case "changes GET" -> changes(x, id);
+                case "export GET" -> export(x, id);
                 default -> x.resp().error(405, "method " + m + " not allowed on " + req.path);
             }
             return;
@@ -463,6 +464,27 @@ public final class DataPlaneApi {
         ContainerFiles.untar(rootOf(id), id, path, req.body, req.flag("noOverwriteDirNonDir", false),
                 req.flag("copyUIDGID", false));
         x.resp().empty(200);
+    }
+
+    /**
+     * {@code docker export}: the container's whole file system (its image's layers under its writable layer) as an
+     * uncompressed tar with names relative to the root. Read from the rootfs mount in the node's own mount namespace,
+     * so the running container's /proc, /sys, /dev and bind mounts are not in it, as in Docker's. A container that
+     * is not running has its rootfs mounted for this, as for {@code archive}, and kept until it is removed.
+     */
+    private void export(Exchange x, String id) throws IOException {
+        requireSnapshotter(id);
+        ContainerRecord r = containers.record(id);
+        if (r == null || r.chainId() == null) {
+            throw noFilesystem(id);
+        }
+        Snapshotter.RootfsMount m = snapshotter.prepare(id, r.chainId());
+        snapshotter.mount(m);
+        OutputStream body = x.resp().chunked(200, Map.of("Content-Type", "application/x-tar"));
+        try (OutputStream buffered = new java.io.BufferedOutputStream(new NonClosing(body), 65536)) {
+            ContainerFiles.tar(m.target(), id, "/.", buffered);
+        }
+        body.close();
     }
 
     /** Lets a buffered stream be closed without ending the chunked body below it. */

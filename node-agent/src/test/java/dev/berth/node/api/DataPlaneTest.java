@@ -282,6 +282,45 @@ class DataPlaneTest {
     }
 
     @Test
+    void exportIsTheWholeFileSystemOfAStoppedOrRunningContainer() throws Exception {
+        String done = create(spec("none", false, "sh", "-c", "echo exported > /made.txt; rm /bin/cat"));
+        start(done);
+        observations.await(done, NodeObservation.ContainerExited.class);
+        String running = create(spec("none", false, "sleep", "300"));
+        start(running);
+        try (RawHttp http = new RawHttp(port())) {
+            RawHttp.Response r = http.request("GET", "/containers/" + done + "/export", Map.of(), null);
+            assertThat(r.status()).as(r.text()).isEqualTo(200);
+            assertThat(r.header("content-type")).isEqualTo("application/x-tar");
+            Map<String, String> files = exported(r.body());
+            assertThat(files).containsEntry("made.txt", "exported\n").containsKey("bin/busybox")
+                    .as("a file the container deleted is not exported").doesNotContainKey("bin/cat");
+            assertThat(files.keySet()).noneMatch(n -> n.startsWith("/") || n.startsWith("./") || n.startsWith("../"));
+
+            RawHttp.Response live = http.request("GET", "/containers/" + running + "/export", Map.of(), null);
+            assertThat(live.status()).isEqualTo(200);
+            Map<String, String> liveFiles = exported(live.body());
+            assertThat(liveFiles).containsKey("bin/busybox").doesNotContainKey("made.txt");
+            // the running container's procfs is not part of its file system
+            assertThat(liveFiles.keySet()).noneMatch(n -> n.startsWith("proc/") && !n.equals("proc/"));
+
+            RawHttp.Response missing = http.request("GET", "/containers/nothere/export", Map.of(), null);
+            assertThat(missing.status()).isEqualTo(404);
+        }
+    }
+
+    /** Name to content (regular files) or "" (others) of an exported tar. */
+    private static Map<String, String> exported(byte[] tar) throws Exception {
+        Map<String, String> out = new java.util.LinkedHashMap<>();
+        try (TarArchiveInputStream in = new TarArchiveInputStream(new ByteArrayInputStream(tar))) {
+            for (TarArchiveEntry e; (e = in.getNextEntry()) != null; ) {
+                out.put(e.getName(), e.isFile() ? new String(in.readAllBytes(), StandardCharsets.UTF_8) : "");
+            }
+        }
+        return out;
+    }
+
+    @Test
     void archiveIntoTheRootOfARunningContainerAsTestcontainersSendsIt() throws Exception {
         String id = create(spec("none", false, "sleep", "300"));
         start(id);

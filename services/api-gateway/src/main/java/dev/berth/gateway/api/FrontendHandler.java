@@ -220,7 +220,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         exchange.proxy = new ProxyExchange(this, ctx.channel(), gateway, service, request,
                 path + query, split.effective(), tenant, upgradeTcp);
         DataPlane.Target onNode = service == Route.Service.CONTAINER
-                ? DataPlane.match(request.method(), path, gateway.config().dataPlane().exportOnNode()) : null;
+                ? DataPlane.match(request.method(), path) : null;
         if (onNode != null) {
             exchange.proxy.startOnNode(onNode, query, gateway.locator(), tenant);
         } else {

@@ -113,14 +113,6 @@ public interface GatewayConfig {
         @WithName("connect-timeout")
         @WithDefault("5s")
         Duration connectTimeout();
-
-        /**
-         * Whether {@code GET /containers/{id}/export} goes to the node. Off while the node agents have no export:
-         * container-service then answers it (501).
-         */
-        @WithName("export-on-node")
-        @WithDefault("false")
-        boolean exportOnNode();
     }
 
     interface Events {

@@ -42,19 +42,17 @@ public final class DataPlane {
     /**
      * @param method       the request method
      * @param path         the path without version prefix and query
-     * @param exportOnNode whether the nodes serve {@code export}
      * @return the target, or null when the request belongs to container-service
      */
-    public static Target match(HttpMethod method, String path, boolean exportOnNode) {
+    public static Target match(HttpMethod method, String path) {
         String m = method.name();
         Matcher c = CONTAINER.matcher(path);
         if (c.matches()) {
             String action = c.group(2);
             boolean node = switch (action) {
-                case "logs", "stats", "top", "changes" -> m.equals("GET");
+                case "logs", "stats", "top", "changes", "export" -> m.equals("GET");
                 case "attach", "resize" -> m.equals("POST");
                 case "archive" -> m.equals("GET") || m.equals("HEAD") || m.equals("PUT");
-                case "export" -> exportOnNode && m.equals("GET");
                 default -> false;
             };
             return node ? new Target(Kind.CONTAINER, c.group(1), action) : null;

@@ -85,7 +85,7 @@ class DataPlaneRoutingTest {
         assertThat(FakeServices.node.last("/exec/x1/json")).as("exec paths reach the node unchanged").isNotNull();
         for (String[] call : new String[][] {{"GET", "/v1.41/containers/box/json"}, {"POST", "/v1.41/containers/box/start"},
                 {"POST", "/v1.41/containers/box/exec"}, {"POST", "/v1.41/containers/box/rename?name=b"},
-                {"GET", "/v1.41/containers/box/export"}, {"DELETE", "/v1.41/containers/box"}}) {
+                {"DELETE", "/v1.41/containers/box"}}) {
             RawHttp.Response r = RawHttp.call(server.port(), call[0], call[1]);
             assertThat(json.readTree(r.body()).path("Service").asText()).as(call[1]).isEqualTo("container-service");
         }

@@ -163,17 +163,6 @@ public class ContainersResource {
         return service.unpause(Tenants.of(tenantHeader), ref).map(ignored -> Response.noContent().build());
     }
 
-    /**
-     * {@code docker export}: the gateway sends it to the node when the node has it; no node agent serves it yet, so
-     * this answers 501 for a container that exists (404 otherwise).
-     */
-    @GET
-    @Path("/{ref}/export")
-    public Uni<Response> export(@HeaderParam(Tenants.HEADER) String tenantHeader, @PathParam("ref") String ref) {
-        return found(Tenants.of(tenantHeader), ref).map(view -> dev.berth.engineapi.DockerExceptionMappers.error(501,
-                "export of a container's file system is not implemented by this node"));
-    }
-
     /** Exec create: forwarded to the node, recorded for the gateway's exec routing ({@link Execs}). */
     @POST
     @Path("/{ref}/exec")
