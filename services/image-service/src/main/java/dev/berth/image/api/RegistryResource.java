@@ -13,6 +13,7 @@ import dev.berth.image.registry.Manifests;
 import dev.berth.image.registry.PushedBlobs;
 import dev.berth.image.registry.RegistryErrors;
 import dev.berth.image.registry.RegistryException;
+import dev.berth.image.registry.Repositories;
 import dev.berth.image.registry.Uploads;
 import dev.berth.image.store.BlobStore;
 import io.smallrye.common.annotation.Blocking;
@@ -59,14 +60,16 @@ public class RegistryResource {
     private final PushedBlobs pushed;
     private final Uploads uploads;
     private final Manifests manifests;
+    private final Repositories repositories;
 
     public RegistryResource(ImageService images, BlobStore blobs, PushedBlobs pushed, Uploads uploads,
-                            Manifests manifests) {
+                            Manifests manifests, Repositories repositories) {
         this.images = images;
         this.blobs = blobs;
         this.pushed = pushed;
         this.uploads = uploads;
         this.manifests = manifests;
+        this.repositories = repositories;
     }
 
     @GET
@@ -109,12 +112,30 @@ public class RegistryResource {
         });
     }
 
-    /** Blob deletion is not offered: blobs go when no image or upload of any tenant references them. */
+    /**
+     * Deletes a blob the tenant uploaded and no image of it holds (202; the file goes when no one else references it).
+     * A blob an image of the tenant holds is refused with 405 UNSUPPORTED (delete the manifest first: its blobs then
+     * stay as uploads, see {@link #deleteManifest}); one the tenant cannot see is 404 BLOB_UNKNOWN.
+     */
     @DELETE
     @Path("/{name: .+}/blobs/{digest}")
-    public Response deleteBlob(@PathParam("digest") String digest) {
-        return error(405, "UNSUPPORTED", "The operation is unsupported: blobs are deleted with the last image or"
-                + " upload that references them", Map.of("digest", digest));
+    @Blocking
+    public Response deleteBlob(@HeaderParam(Tenants.HEADER) String tenantHeader, @PathParam("name") String name,
+                               @PathParam("digest") String digest) {
+        String tenant = Tenants.of(tenantHeader);
+        Manifests.repository(name);
+        if (!BlobStore.isDigest(digest)) {
+            throw RegistryException.digestInvalid("provided digest is not a sha256 digest", digest);
+        }
+        if (Boolean.TRUE.equals(ImageOperations.await(() -> images.visible(tenant, digest)))) {
+            throw new RegistryException(405, "UNSUPPORTED", "The operation is unsupported: blob " + digest
+                    + " is part of an image; delete its manifest first", Map.of("digest", digest));
+        }
+        if (!Boolean.TRUE.equals(ImageOperations.await(() -> pushed.remove(tenant, digest)))) {
+            throw RegistryException.blobUnknown(digest);
+        }
+        ImageOperations.await(() -> images.collect(List.of(digest)));
+        return Response.accepted().header(API_VERSION, "registry/2.0").build();
     }
 
     /**
@@ -274,11 +295,24 @@ public class RegistryResource {
                     + ImageDecider.shortId(v.id) + " is used by container "
                     + ImageDecider.shortId(new TreeSet<>(users).first()), Map.of("Digest", reference));
         }
-        ImageOperations.await(() -> images.handle(tenant, new ImageCommand.RemoveImage(v.id, null, reference, true,
-                Set.of(), Set.of())).chain(() -> images.collect(ImageService.digests(v))));
+        // Like a registry, a deleted manifest leaves its config and layers in the repository until they are deleted
+        // themselves: they become uploads of the tenant again (those another image still holds are released again).
+        List<String> content = ImageService.digests(v).stream().filter(d -> !d.equals(v.manifestDigest)).toList();
+        ImageOperations.await(() -> pushed.keep(tenant, content));
+        try {
+            ImageOperations.await(() -> images.handle(tenant, new ImageCommand.RemoveImage(v.id, null, reference, true,
+                    Set.of(), Set.of())));
+        } finally {
+            ImageOperations.await(() -> pushed.release(tenant, content));
+        }
+        ImageOperations.await(() -> images.collect(ImageService.digests(v)));
         return Response.accepted().header(API_VERSION, "registry/2.0").build();
     }
 
+    /**
+     * The repository's tags, sorted and paginated; an empty list for a repository whose tags were all deleted, 404
+     * NAME_UNKNOWN for one the tenant never tagged.
+     */
     @GET
     @Path("/{name: .+}/tags/list")
     public Uni<Response> tags(@HeaderParam(Tenants.HEADER) String tenantHeader, @PathParam("name") String name,
@@ -301,12 +335,12 @@ public class RegistryResource {
                     }
                 }
             }
-            if (tags.isEmpty()) {
-                return error(404, "NAME_UNKNOWN", "repository name not known to registry", Map.of("name", name));
-            }
-            return page(tags, n, last, "/v2/" + repository + "/tags/list",
-                    list -> Map.of("name", repository, "tags", list));
-        });
+            return tags;
+        }).chain(tags -> (tags.isEmpty() ? repositories.known(tenant, repository) : Uni.createFrom().item(true))
+                .map(known -> known
+                        ? page(tags, n, last, "/v2/" + repository + "/tags/list",
+                                list -> Map.of("name", repository, "tags", list))
+                        : error(404, "NAME_UNKNOWN", "repository name not known to registry", Map.of("name", name))));
     }
 
     @GET

@@ -62,4 +62,37 @@ public class PushedBlobs {
                         "delete from pushed_blob where tenant = :tenant and digest = :digest")
                 .setParameter("tenant", tenant).setParameter("digest", digest).executeUpdate()).replaceWithVoid();
     }
+
+    /**
+     * Keeps blobs as uploads of the tenant (as when they were pushed and no manifest had claimed them yet), in one
+     * transaction. Used before an image is deleted through the registry API: its config and layers stay in the
+     * tenant's repositories, as a registry keeps a deleted manifest's blobs until they are deleted themselves.
+     */
+    public Uni<Void> keep(String tenant, Collection<String> digests) {
+        if (digests.isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
+        List<String> distinct = List.copyOf(new java.util.LinkedHashSet<>(digests));
+        return sessions.withTransaction(s -> {
+            Uni<Integer> chain = Uni.createFrom().item(0);
+            for (String digest : distinct) {
+                chain = chain.chain(() -> s.createNativeQuery(
+                                "insert into pushed_blob (tenant, digest) values (:tenant, :digest)"
+                                        + " on conflict (tenant, digest) do update set pushed_at = now()")
+                        .setParameter("tenant", tenant).setParameter("digest", digest).executeUpdate());
+            }
+            return chain;
+        }).replaceWithVoid();
+    }
+
+    /**
+     * Deletes the tenant's upload of a blob (a registry {@code DELETE} of the blob).
+     *
+     * @return whether the tenant had uploaded it (false: nothing was deleted)
+     */
+    public Uni<Boolean> remove(String tenant, String digest) {
+        return sessions.withTransaction(s -> s.createNativeQuery(
+                        "delete from pushed_blob where tenant = :tenant and digest = :digest")
+                .setParameter("tenant", tenant).setParameter("digest", digest).executeUpdate()).map(n -> n > 0);
+    }
 }

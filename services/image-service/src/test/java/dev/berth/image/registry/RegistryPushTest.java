@@ -236,8 +236,9 @@ class RegistryPushTest {
         image.blobs().forEach(b -> pushBlob(t, "half", b));
         putManifest(t, "half", TestImage.sha256("other".getBytes()), image, TestImage.DOCKER_V2).then()
                 .statusCode(400).body("errors[0].code", equalTo("DIGEST_INVALID"));
-        // a config whose diff ids are not the layers'
-        byte[] otherLayer = TestImage.gzip(TestImage.tar("x", "other layer " + t));
+        // a layer that is not a tar
+        byte[] otherLayer = TestImage.gzip(("not a tar " + t + "\n").repeat(100)
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
         pushBlob(t, "half", otherLayer);
         String lying = "{\"schemaVersion\":2,\"mediaType\":\"" + TestImage.DOCKER_V2 + "\",\"config\":{"
                 + "\"mediaType\":\"application/vnd.docker.container.image.v1+json\",\"size\":" + image.config().length
@@ -283,14 +284,20 @@ class RegistryPushTest {
         as(t).get("/v2/lib/tl/manifests/" + a.manifestDigest()).then().statusCode(200);
         as(t).delete("/v2/lib/tl/manifests/1").then().statusCode(404).body("errors[0].code", equalTo("MANIFEST_UNKNOWN"));
 
-        // a digest delete removes the image with its tags; its blobs go when nothing else holds them
+        // a digest delete removes the image with its tags; its blobs stay (as uploads) until deleted themselves
         as(t).delete("/v2/lib/tl/manifests/" + a.manifestDigest()).then().statusCode(202);
         as(t).get("/v2/lib/tl/manifests/" + a.manifestDigest()).then().statusCode(404)
                 .body("errors[0].code", equalTo("MANIFEST_UNKNOWN"));
         as(t).get("/v2/lib/tl/manifests/2").then().statusCode(404);
         as(t).get("/v2/lib/tl/tags/list").then().statusCode(200).body("tags", equalTo(List.of("3")));
-        as(t).head("/v2/lib/tl/blobs/" + TestImage.sha256(a.blobs().get(0))).then().statusCode(404);
-        assertThat(blobFiles()).doesNotContain(a.manifestDigest().substring(7), a.configDigest().substring(7));
+        assertThat(blobFiles()).doesNotContain(a.manifestDigest().substring(7));
+        String layerA = TestImage.sha256(a.blobs().get(0));
+        as(t).head("/v2/lib/tl/blobs/" + layerA).then().statusCode(200);
+        for (String blob : List.of(layerA, a.configDigest())) {
+            as(t).delete("/v2/lib/tl/blobs/" + blob).then().statusCode(202);
+            as(t).head("/v2/lib/tl/blobs/" + blob).then().statusCode(404);
+        }
+        assertThat(blobFiles()).doesNotContain(layerA.substring(7), a.configDigest().substring(7));
         as(t).delete("/v2/lib/tl/manifests/" + a.manifestDigest()).then().statusCode(404);
         as(t).delete("/v2/lib/tl/blobs/" + b.configDigest()).then().statusCode(405)
                 .body("errors[0].code", equalTo("UNSUPPORTED"));
