@@ -333,7 +333,6 @@ public class ImagesResource {
         Instant until = filters.until();
         return images.list(tenant).chain(rows -> images.usedImages(tenant).chain(used -> {
             List<String> chosen = new ArrayList<>();
-            long reclaimed = 0;
             for (ImageView v : rows) {
                 Map<String, String> labels = ImageRows.stringMap(v.labelsJson);
                 boolean tagged = !ImageRows.strings(v.repoTags).isEmpty();
@@ -342,9 +341,7 @@ public class ImagesResource {
                     continue;
                 }
                 chosen.add(v.id);
-                reclaimed += v.size;
             }
-            long space = reclaimed;
             if (chosen.isEmpty()) {
                 Map<String, Object> out = new LinkedHashMap<>();
                 out.put("ImagesDeleted", null);
@@ -354,9 +351,12 @@ public class ImagesResource {
             return images.handle(tenant, new ImageCommand.DeleteImages(chosen)).chain(d -> {
                 Map<String, Object> out = new LinkedHashMap<>();
                 out.put("ImagesDeleted", report(d.events(), rows));
-                out.put("SpaceReclaimed", space);
-                return images.collect(deletedDigests(d.events(), rows)).emitOn(Infrastructure.getDefaultWorkerPool())
-                        .replaceWith(out);
+                // as Docker: the bytes of the content actually freed, not of layers other images still hold
+                return images.reclaim(deletedDigests(d.events(), rows)).emitOn(Infrastructure.getDefaultWorkerPool())
+                        .map(freed -> {
+                            out.put("SpaceReclaimed", freed);
+                            return out;
+                        });
             });
         }));
     }

@@ -10,6 +10,7 @@ import dev.berth.image.domain.ImageConfigs;
 import dev.berth.image.domain.ImageEvent.ImageBuilt;
 import dev.berth.image.domain.ImageEvent.Layer;
 import dev.berth.image.domain.Reference;
+import dev.berth.image.gc.Leases;
 import dev.berth.image.persistence.ImageOperations;
 import dev.berth.image.persistence.ImageService;
 import dev.berth.image.projection.ImageRows;
@@ -68,14 +69,16 @@ public class Builder {
     private final BlobStore blobs;
     private final BuildCache cache;
     private final BuildContainers containers;
+    private final Leases leases;
     private final Path workDir;
 
-    public Builder(ImageService images, BlobStore blobs, BuildCache cache, BuildContainers containers,
+    public Builder(ImageService images, BlobStore blobs, BuildCache cache, BuildContainers containers, Leases leases,
                    @ConfigProperty(name = "berth.images.root", defaultValue = "/var/lib/berth/images") Path root) {
         this.images = images;
         this.blobs = blobs;
         this.cache = cache;
         this.containers = containers;
+        this.leases = leases;
         this.workDir = root.resolve("tmp");
     }
 
@@ -112,7 +115,15 @@ public class Builder {
      * @throws BuildException (in-stream for the client) for a step that fails; the tenant's tags are unchanged then
      */
     public String build(Request request, BuildPlan plan, BuildContext context, Output out) {
-        return new Run(request, plan, context, out).execute();
+        // every blob the build uses (base layers, cached and new layers, the final config and manifest) is leased
+        // until the final image is in the store, and the context directory is held against the tmp sweep
+        Path contextDir = context.root().getParent();
+        blobs.hold(contextDir);
+        try (Leases.Lease lease = leases.open("build")) {
+            return new Run(request, plan, context, out, lease).execute();
+        } finally {
+            blobs.release(contextDir);
+        }
     }
 
     /** The image a stage has built so far. */
@@ -143,6 +154,7 @@ public class Builder {
         private final BuildPlan plan;
         private final BuildContext context;
         private final Output out;
+        private final Leases.Lease lease;
         private final char escape;
         private final Map<String, String> metaArgs = new LinkedHashMap<>();
         private final Set<String> consumed = new LinkedHashSet<>();
@@ -150,11 +162,12 @@ public class Builder {
         private final List<State> byIndex = new ArrayList<>();
         private int step;
 
-        Run(Request request, BuildPlan plan, BuildContext context, Output out) {
+        Run(Request request, BuildPlan plan, BuildContext context, Output out, Leases.Lease lease) {
             this.request = request;
             this.plan = plan;
             this.context = context;
             this.out = out;
+            this.lease = lease;
             this.escape = plan.escape();
         }
 
@@ -285,8 +298,9 @@ public class Builder {
 
         private ImageView baseImage(String name) {
             List<ImageView> rows = ImageOperations.await(() -> images.list(request.tenant()));
+            ImageView v;
             try {
-                return ImageService.resolve(rows, name).image();
+                v = ImageService.resolve(rows, name).image();
             } catch (DomainException e) {
                 String repository;
                 try {
@@ -297,6 +311,12 @@ public class Builder {
                 throw new BuildException(404, "pull access denied for " + repository + ", repository does not exist"
                         + " or may require 'docker login': the image is not in this tenant's store", null);
             }
+            List<String> digests = ImageService.digests(v);
+            lease.hold(digests);
+            if (!digests.stream().allMatch(blobs::exists)) {
+                throw new BuildException(404, "image " + name + " was removed while the build started", null);
+            }
+            return v;
         }
 
         private ObjectNode scratch() {
@@ -491,6 +511,12 @@ public class Builder {
             if (hit == null) {
                 return false;
             }
+            List<String> layerDigests = hit.layers().stream().map(Layer::digest).toList();
+            lease.hold(layerDigests);
+            if (!layerDigests.stream().allMatch(blobs::exists)) {
+                // pruned between the lookup and the lease: build the step again
+                return false;
+            }
             s.id = hit.imageId();
             s.bytes = hit.config();
             s.image = (ObjectNode) ImageConfigs.read(hit.config());
@@ -533,6 +559,9 @@ public class Builder {
             }
             String id = BlobStore.digest(bytes);
             String parent = s.id;
+            if (layer != null) {
+                lease.hold(layer.digest());
+            }
             ImageOperations.await(() -> cache.put(request.tenant(), parent, key, id, bytes, layers));
             if (layer != null) {
                 blobs.commit(layer);
@@ -663,6 +692,7 @@ public class Builder {
             Staged configBlob = blobs.stageBytes(config);
             Staged manifest = blobs.stageBytes(manifest(config, s.layers));
             try {
+                lease.hold(configBlob.digest(), manifest.digest());
                 JsonNode parsed = ImageConfigs.read(config);
                 long size = s.layers.stream().mapToLong(Layer::unpackedSize).sum();
                 ImageBuilt image = new ImageBuilt(s.id, s.id, manifest.digest(), ImageOperations.MANIFEST_V2,

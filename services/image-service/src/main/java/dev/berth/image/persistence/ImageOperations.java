@@ -12,6 +12,7 @@ import dev.berth.image.domain.ImageEvent.ImageImported;
 import dev.berth.image.domain.ImageEvent.ImageLoaded;
 import dev.berth.image.domain.ImageEvent.Layer;
 import dev.berth.image.domain.Reference;
+import dev.berth.image.gc.Leases;
 import dev.berth.image.projection.ImageRows;
 import dev.berth.image.projection.ImageView;
 import dev.berth.image.store.BlobStore;
@@ -58,10 +59,17 @@ public class ImageOperations {
 
     private final ImageService images;
     private final BlobStore blobs;
+    private final Leases leases;
 
-    public ImageOperations(ImageService images, BlobStore blobs) {
+    public ImageOperations(ImageService images, BlobStore blobs, Leases leases) {
         this.images = images;
         this.blobs = blobs;
+        this.leases = leases;
+    }
+
+    /** Opens a lease for an operation that finds blobs in the store before it adds the image naming them. */
+    public Leases.Lease lease(String purpose) {
+        return leases.open(purpose);
     }
 
     /** Docker's name of this machine's architecture. */
@@ -259,14 +267,36 @@ public class ImageOperations {
     }
 
     /**
-     * Records an image whose blobs are staged: places the blobs, appends the events, and collects the blobs again if
-     * the append fails. The caller discards its staged blobs afterwards (committed ones are gone from staging).
+     * Records an image whose blobs are staged: leases every blob the image names, places the staged ones, appends the
+     * events, and collects the blobs again if the append fails. The caller discards its staged blobs afterwards
+     * (committed ones are gone from staging).
+     *
+     * @throws IllegalStateException when a blob the image names is neither staged nor stored once leased (a
+     *                               concurrent removal collected it before this operation held it)
      */
     public void add(String tenant, ImageAdded image, List<Reference> tags, List<Staged> staged) {
+        try (Leases.Lease lease = leases.open("add image")) {
+            add(lease, tenant, image, tags, staged);
+        }
+    }
+
+    /**
+     * {@link #add(String, ImageAdded, List, List)} under a lease the caller holds (and closes): for an operation that
+     * found some of the image's blobs in the store earlier and leased them before it looked.
+     */
+    public void add(Leases.Lease lease, String tenant, ImageAdded image, List<Reference> tags, List<Staged> staged) {
+        lease.hold(ImageService.digests(image));
         staged.forEach(blobs::commit);
+        for (String d : ImageService.digests(image)) {
+            if (!blobs.exists(d)) {
+                throw new IllegalStateException("blob " + d + " of image " + image.imageId()
+                        + " was removed by a concurrent image removal before it was leased; try again");
+            }
+        }
         try {
             await(() -> images.handle(tenant, new ImageCommand.AddImage(image, tags)));
         } catch (RuntimeException e) {
+            lease.close();
             await(() -> images.collect(ImageService.digests(image)));
             throw e;
         }

@@ -10,8 +10,8 @@ import dev.berth.image.domain.ImageStore;
 import dev.berth.image.domain.Reference;
 import dev.berth.image.projection.ImageRows;
 import dev.berth.image.projection.ImageView;
-import dev.berth.image.store.BlobStore;
-import io.smallrye.mutiny.Multi;
+import dev.berth.image.gc.BlobCollector;
+import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.hibernate.reactive.mutiny.Mutiny;
@@ -36,13 +36,13 @@ public class ImageService {
 
     private final Aggregates aggregates;
     private final Mutiny.SessionFactory sessions;
-    private final BlobStore blobs;
+    private final BlobCollector collector;
     private final ImageDecider decider = new ImageDecider();
 
-    public ImageService(Aggregates aggregates, Mutiny.SessionFactory sessions, BlobStore blobs) {
+    public ImageService(Aggregates aggregates, Mutiny.SessionFactory sessions, BlobCollector collector) {
         this.aggregates = aggregates;
         this.sessions = sessions;
-        this.blobs = blobs;
+        this.collector = collector;
     }
 
     /** An image found by a name, and the reference that found it (null when found by id). */
@@ -141,26 +141,22 @@ public class ImageService {
     }
 
     /**
-     * Deletes the blob files that no image of any tenant references any more (after a removal, or after an append
-     * that failed once its blobs were in place); layers the build cache holds are kept.
+     * Deletes those of these blob files that nothing references any more (after a removal, or after an append that
+     * failed once its blobs were in place): no image of any tenant, no registry upload, no build cache entry and no
+     * live lease of an operation in flight. See {@link BlobCollector}.
      */
     public Uni<Void> collect(Collection<String> digests) {
+        return reclaim(digests).replaceWithVoid();
+    }
+
+    /** {@link #collect}, answering the bytes it freed (what {@code SpaceReclaimed} reports). */
+    public Uni<Long> reclaim(Collection<String> digests) {
         List<String> candidates = new ArrayList<>(new LinkedHashSet<>(digests));
         if (candidates.isEmpty()) {
-            return Uni.createFrom().voidItem();
+            return Uni.createFrom().item(0L);
         }
-        return Multi.createFrom().iterable(candidates).onItem().transformToUniAndConcatenate(digest ->
-                sessions.withSession(s -> s.createNativeQuery(
-                                // a blob pushed to the registry API and awaiting its manifest is kept too, and so is
-                                // a layer of the build cache
-                                "select (select count(*) from image_blob where digest = :digest)"
-                                        + " + (select count(*) from pushed_blob where digest = :digest)"
-                                        + " + (select count(*) from build_cache_blob where digest = :digest)", Long.class)
-                        .setParameter("digest", digest).getSingleResult()).invoke(n -> {
-                    if (n == 0) {
-                        blobs.delete(digest);
-                    }
-                })).collect().last().replaceWithVoid();
+        return Uni.createFrom().item(() -> collector.collect(candidates).bytesReclaimed())
+                .runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
     }
 
     /** The digests of every blob an image references. */

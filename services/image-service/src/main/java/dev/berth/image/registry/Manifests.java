@@ -8,6 +8,7 @@ import dev.berth.image.domain.ImageConfigs;
 import dev.berth.image.domain.ImageEvent.ImagePushed;
 import dev.berth.image.domain.ImageEvent.Layer;
 import dev.berth.image.domain.Reference;
+import dev.berth.image.gc.Leases;
 import dev.berth.image.persistence.ImageOperations;
 import dev.berth.image.persistence.ImageService;
 import dev.berth.image.store.BlobStore;
@@ -48,11 +49,13 @@ public class Manifests {
     private final ImageService images;
     private final BlobStore blobs;
     private final PushedBlobs pushed;
+    private final Leases leases;
 
-    public Manifests(ImageService images, BlobStore blobs, PushedBlobs pushed) {
+    public Manifests(ImageService images, BlobStore blobs, PushedBlobs pushed, Leases leases) {
         this.images = images;
         this.blobs = blobs;
         this.pushed = pushed;
+        this.leases = leases;
     }
 
     /** The result of a push: the manifest's digest and media type. */
@@ -84,6 +87,15 @@ public class Manifests {
      *                           400 NAME_INVALID / TAG_INVALID; nothing is stored then
      */
     public Pushed push(String tenant, String name, String reference, String contentType, byte[] body) {
+        // the blobs the manifest names are leased before they are looked at: a concurrent removal of the image that
+        // held them cannot collect them between the checks and the pushed event
+        try (Leases.Lease lease = leases.open("manifest push")) {
+            return push(lease, tenant, name, reference, contentType, body);
+        }
+    }
+
+    private Pushed push(Leases.Lease lease, String tenant, String name, String reference, String contentType,
+                        byte[] body) {
         String repository = repository(name);
         if (body.length > MAX_SIZE) {
             throw new RegistryException(413, "SIZE_INVALID", "manifest too large",
@@ -136,6 +148,7 @@ public class Manifests {
         manifest.path("layers").forEach(layerRefs::add);
         List<JsonNode> all = new ArrayList<>(List.of(configRef));
         all.addAll(layerRefs);
+        lease.hold(all.stream().map(d -> d.path("digest").asText("")).filter(BlobStore::isDigest).toList());
         for (JsonNode d : all) {
             String blob = d.path("digest").asText("");
             if (!BlobStore.isDigest(blob)) {
@@ -179,6 +192,7 @@ public class Manifests {
         ImagePushed image = new ImagePushed(configDigest, configDigest, digest, mediaType, layers,
                 ImageConfigs.runtime(config), config.path("architecture").asText(""), config.path("os").asText(""),
                 config.path("comment").asText(""), created(config.path("created").asText(null)), size, List.of());
+        lease.hold(digest);
         BlobStore.Staged staged = blobs.stageBytes(body);
         try {
             ImageOperations.await(() -> pushed.record(tenant, digest));

@@ -32,13 +32,19 @@ public class PushedBlobs {
 
     /**
      * Records that the tenant uploaded the blob. Written before the blob file is put in place, so a collection
-     * running meanwhile (it counts these rows) cannot delete the file under the upload.
+     * running meanwhile (it counts these rows) cannot delete the file under the upload. The row is written holding
+     * the collector's lock shared (like a lease, see {@link dev.berth.image.gc.Leases}), so it commits either before a
+     * sweep reads references or after it deleted: the caller's {@code BlobStore.commit} then finds the file gone and
+     * puts the upload in place instead of relying on it.
      */
     public Uni<Void> record(String tenant, String digest) {
         return sessions.withTransaction(s -> s.createNativeQuery(
+                        "select count(*) from (select pg_advisory_xact_lock_shared(:key)) as l", Long.class)
+                .setParameter("key", dev.berth.image.gc.Leases.GC_LOCK).getSingleResult()
+                .chain(() -> s.createNativeQuery(
                         "insert into pushed_blob (tenant, digest) values (:tenant, :digest)"
                                 + " on conflict (tenant, digest) do update set pushed_at = now()")
-                .setParameter("tenant", tenant).setParameter("digest", digest).executeUpdate()).replaceWithVoid();
+                .setParameter("tenant", tenant).setParameter("digest", digest).executeUpdate())).replaceWithVoid();
     }
 
     /**

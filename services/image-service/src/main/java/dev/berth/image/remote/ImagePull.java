@@ -7,6 +7,7 @@ import dev.berth.image.domain.ImageCommand;
 import dev.berth.image.domain.ImageConfigs;
 import dev.berth.image.domain.ImageEvent.ImagePulled;
 import dev.berth.image.domain.ImageEvent.Layer;
+import dev.berth.image.gc.Leases;
 import dev.berth.image.persistence.ImageOperations;
 import dev.berth.image.persistence.ImageService;
 import dev.berth.image.projection.ImageRows;
@@ -109,6 +110,15 @@ public final class ImagePull {
     }
 
     private void fetch(List<ImageView> rows, String configDigest, ProgressStream progress, List<Staged> staged) {
+        // layers of the tenant's images are reused: the lease must hold them before the store is asked about them,
+        // or a concurrent rmi and sweep could delete one between "Already exists" and the pulled event
+        try (Leases.Lease lease = operations.lease("pull " + reference.familiar())) {
+            fetch(lease, rows, configDigest, progress, staged);
+        }
+    }
+
+    private void fetch(Leases.Lease lease, List<ImageView> rows, String configDigest, ProgressStream progress,
+                       List<Staged> staged) {
         JsonNode layerDescriptors = manifest.path("layers");
         byte[] configBytes = config(configDigest, manifest.path("config").path("size").asLong(-1));
         JsonNode config = ImageConfigs.read(configBytes);
@@ -117,6 +127,7 @@ public final class ImagePull {
             throw new DomainException(500, "layers from manifest don't match image configuration: the manifest lists "
                     + layerDescriptors.size() + " layers, the config " + diffIds.size());
         }
+        lease.hold(diffIds.stream().filter(BlobStore::isDigest).toList());
         Staged configBlob = blobs.stageBytes(configBytes);
         staged.add(configBlob);
         List<Layer> layers = new ArrayList<>();
@@ -146,7 +157,7 @@ public final class ImagePull {
                 config.path("os").asText(""), config.path("comment").asText(""),
                 created(config.path("created").asText("")), size, List.of(),
                 List.of(reference.familiarName() + "@" + top.digest()));
-        operations.add(tenant, image, reference.localReference() == null ? List.of() : List.of(reference.localReference()),
+        operations.add(lease, tenant, image, reference.localReference() == null ? List.of() : List.of(reference.localReference()),
                 mine);
     }
 

@@ -20,8 +20,15 @@ import java.nio.file.StandardCopyOption;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * Content-addressed blobs (layers, configs, manifests) under {@code <root>/blobs/sha256/<hex>}. Every blob is first
@@ -30,6 +37,11 @@ import java.util.regex.Pattern;
  *
  * <p>Layers are stored as uncompressed tars: a gzip upload is decompressed on the way in, so a layer's blob digest is
  * its diff id and node agents can verify and unpack it without knowing how it was uploaded.
+ *
+ * <p>Files under {@code tmp} that an operation of this process still needs (staged blobs, upload session files, build
+ * directories) are <em>held</em>: {@link #sweepTmp} never removes them, whatever their age. Holding is in memory, so
+ * one images root belongs to one image-service process; a restart leaves nothing held and the next sweep removes
+ * what the previous run left once it is older than the grace period.
  */
 @ApplicationScoped
 public class BlobStore {
@@ -37,6 +49,7 @@ public class BlobStore {
     private static final Pattern DIGEST = Pattern.compile("sha256:[a-f0-9]{64}");
     private final Path blobs;
     private final Path tmp;
+    private final Set<Path> held = ConcurrentHashMap.newKeySet();
 
     public BlobStore(@ConfigProperty(name = "berth.images.root", defaultValue = "/var/lib/berth/images") Path root) {
         this.blobs = root.resolve("blobs").resolve("sha256");
@@ -135,6 +148,7 @@ public class BlobStore {
     /** Makes a staged blob visible at its digest's path (a blob already there is kept: same digest, same bytes). */
     public void commit(Staged staged) {
         Path target = path(staged.digest());
+        release(staged.file());
         try {
             Files.createDirectories(blobs);
             if (Files.exists(target)) {
@@ -199,7 +213,7 @@ public class BlobStore {
         Path dir = tmp.resolve("uploads");
         try {
             Files.createDirectories(dir);
-            return Files.createFile(dir.resolve(sessionId));
+            return hold(Files.createFile(dir.resolve(sessionId)));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create an upload file in " + dir, e);
         }
@@ -234,6 +248,114 @@ public class BlobStore {
     public void discard(Staged staged) {
         if (staged != null) {
             deleteQuietly(staged.file());
+            release(staged.file());
+        }
+    }
+
+    /**
+     * Keeps a file or directory under {@code tmp} from {@link #sweepTmp} until {@link #release}d (a build context, a
+     * layer being written). Files this store creates in {@code tmp} are held already.
+     *
+     * @return the path
+     */
+    public Path hold(Path path) {
+        held.add(path.toAbsolutePath().normalize());
+        return path;
+    }
+
+    /** Lets {@link #sweepTmp} remove the path again once it is old (it may already be gone). */
+    public void release(Path path) {
+        held.remove(path.toAbsolutePath().normalize());
+    }
+
+    /** The digests of every blob file in the store, in no particular order. */
+    public List<String> digests() {
+        if (!Files.isDirectory(blobs)) {
+            return List.of();
+        }
+        try (Stream<Path> files = Files.list(blobs)) {
+            return files.map(f -> "sha256:" + f.getFileName()).filter(BlobStore::isDigest).toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + blobs, e);
+        }
+    }
+
+    /** A blob's size, or -1 when its file is not there. */
+    public long sizeIfPresent(String digest) {
+        try {
+            return Files.size(path(digest));
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
+    /**
+     * Removes what lies in {@code tmp} (and in {@code tmp/uploads}) unheld and unmodified since {@code before}: what a
+     * crashed operation or a previous run left behind.
+     *
+     * @return how many entries were removed
+     */
+    public int sweepTmp(Instant before) {
+        held.removeIf(p -> !Files.exists(p));
+        int removed = 0;
+        for (Path dir : List.of(tmp, tmp.resolve("uploads"))) {
+            if (!Files.isDirectory(dir)) {
+                continue;
+            }
+            List<Path> entries = new ArrayList<>();
+            try (Stream<Path> list = Files.list(dir)) {
+                list.forEach(entries::add);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot list " + dir, e);
+            }
+            for (Path entry : entries) {
+                Path abs = entry.toAbsolutePath().normalize();
+                if (entry.equals(tmp.resolve("uploads")) || isHeld(abs)) {
+                    continue;
+                }
+                try {
+                    BasicFileAttributes attrs = Files.readAttributes(entry, BasicFileAttributes.class,
+                            java.nio.file.LinkOption.NOFOLLOW_LINKS);
+                    if (attrs.lastModifiedTime().toInstant().isBefore(before)) {
+                        deleteTree(entry);
+                        removed++;
+                    }
+                } catch (IOException e) {
+                    // gone meanwhile, or not removable now: the next sweep tries again
+                }
+            }
+        }
+        return removed;
+    }
+
+    private boolean isHeld(Path abs) {
+        for (Path h : held) {
+            if (h.startsWith(abs) || abs.startsWith(h)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static void deleteTree(Path entry) throws IOException {
+        if (Files.isDirectory(entry, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            try (Stream<Path> walk = Files.walk(entry)) {
+                List<Path> all = walk.sorted(java.util.Comparator.reverseOrder()).toList();
+                for (Path p : all) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        } else {
+            Files.deleteIfExists(entry);
+        }
+    }
+
+    /** Deletes a committed blob; false when it was not there. */
+    public boolean deleteIfPresent(String digest) {
+        try {
+            return Files.deleteIfExists(path(digest));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete blob " + digest, e);
         }
     }
 
@@ -265,7 +387,7 @@ public class BlobStore {
     private Path tempFile() {
         try {
             Files.createDirectories(tmp);
-            return Files.createTempFile(tmp, "upload-", ".part");
+            return hold(Files.createTempFile(tmp, "upload-", ".part"));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create a temporary file in " + tmp, e);
         }
