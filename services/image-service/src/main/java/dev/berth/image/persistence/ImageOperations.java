@@ -30,6 +30,7 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -118,9 +119,10 @@ public class ImageOperations {
     public List<String> load(String tenant, InputStream body) {
         Map<String, byte[]> small = new LinkedHashMap<>();
         Map<String, Staged> large = new LinkedHashMap<>();
+        Map<String, String> links = new LinkedHashMap<>();
         List<Staged> staged = new ArrayList<>();
         try {
-            readArchive(body, small, large);
+            readArchive(body, small, large, links);
             staged.addAll(large.values());
             List<ArchiveImage> found = small.containsKey("manifest.json") ? legacy(small)
                     : small.containsKey("index.json") ? oci(small) : null;
@@ -130,7 +132,7 @@ public class ImageOperations {
             Map<String, Staged> layersByPath = new LinkedHashMap<>();
             List<String> out = new ArrayList<>();
             for (ArchiveImage a : found) {
-                byte[] configBytes = member(small, a.config());
+                byte[] configBytes = member(small, follow(links, a.config()));
                 Staged configBlob = blobs.stageBytes(configBytes);
                 staged.add(configBlob);
                 JsonNode config = ImageConfigs.read(configBytes);
@@ -142,7 +144,7 @@ public class ImageOperations {
                 List<Layer> layers = new ArrayList<>();
                 long size = 0;
                 for (int i = 0; i < diffIds.size(); i++) {
-                    String path = a.layers().get(i);
+                    String path = follow(links, a.layers().get(i));
                     Staged layer = layersByPath.get(path);
                     if (layer == null) {
                         try (InputStream in = open(small, large, path)) {
@@ -298,17 +300,32 @@ public class ImageOperations {
     private record ArchiveImage(String config, List<String> repoTags, List<String> layers) {
     }
 
-    private void readArchive(InputStream body, Map<String, byte[]> small, Map<String, Staged> large) {
+    /**
+     * Reads the archive's members: small ones into memory, large ones staged on disk, and links by name to the member
+     * they point at (Docker's save writes a layer shared by two images once, and a symbolic link to it from the
+     * other image's layer directory).
+     */
+    private void readArchive(InputStream body, Map<String, byte[]> small, Map<String, Staged> large,
+                             Map<String, String> links) {
         try {
             TarArchiveInputStream tar = new TarArchiveInputStream(body);
             TarArchiveEntry entry;
             boolean any = false;
             while ((entry = tar.getNextEntry()) != null) {
                 any = true;
+                String name = normalise(entry.getName());
+                if (entry.isSymbolicLink()) {
+                    String dir = name.contains("/") ? name.substring(0, name.lastIndexOf('/') + 1) : "";
+                    links.put(name, dir + entry.getLinkName());
+                    continue;
+                }
+                if (entry.isLink()) {
+                    links.put(name, entry.getLinkName());
+                    continue;
+                }
                 if (!entry.isFile()) {
                     continue;
                 }
-                String name = normalise(entry.getName());
                 if (entry.getSize() <= IN_MEMORY) {
                     small.put(name, tar.readAllBytes());
                 } else {
@@ -321,6 +338,25 @@ public class ImageOperations {
         } catch (IOException e) {
             throw DomainException.badRequest("invalid archive: " + e.getMessage());
         }
+    }
+
+    /**
+     * The member a name stands for once links are followed; a link that leaves the archive or loops names nothing,
+     * which a later lookup reports as missing.
+     */
+    private static String follow(Map<String, String> links, String name) {
+        String n = name;
+        for (int hops = 0; hops < 16; hops++) {
+            String target = links.get(n);
+            if (target == null) {
+                return n;
+            }
+            n = Path.of(target).normalize().toString();
+            if (n.startsWith("..") || n.startsWith("/")) {
+                return target;
+            }
+        }
+        return n;
     }
 
     private static String normalise(String name) {
