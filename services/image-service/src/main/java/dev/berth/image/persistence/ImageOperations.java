@@ -130,7 +130,10 @@ public class ImageOperations {
                 throw DomainException.badRequest("invalid archive: it has neither manifest.json nor index.json");
             }
             Map<String, Staged> layersByPath = new LinkedHashMap<>();
-            List<String> out = new ArrayList<>();
+            record Checked(ImageLoaded image, List<Reference> tags, List<Staged> blobs) {
+            }
+            // every image of the archive is checked before the first one is recorded, so a bad one keeps none
+            List<Checked> checked = new ArrayList<>();
             for (ArchiveImage a : found) {
                 byte[] configBytes = member(small, follow(links, a.config()));
                 Staged configBlob = blobs.stageBytes(configBytes);
@@ -175,11 +178,15 @@ public class ImageOperations {
                 List<Staged> mine = new ArrayList<>(List.of(configBlob, manifest));
                 layers.forEach(l -> mine.add(layersByPath.values().stream()
                         .filter(s -> s.digest().equals(l.digest())).findFirst().orElseThrow()));
-                add(tenant, image, tags, mine);
-                if (tags.isEmpty()) {
-                    out.add("Loaded image ID: " + image.imageId());
+                checked.add(new Checked(image, tags, mine));
+            }
+            List<String> out = new ArrayList<>();
+            for (Checked c : checked) {
+                add(tenant, c.image(), c.tags(), c.blobs());
+                if (c.tags().isEmpty()) {
+                    out.add("Loaded image ID: " + c.image().imageId());
                 } else {
-                    tags.forEach(t -> out.add("Loaded image: " + t.familiar()));
+                    c.tags().forEach(t -> out.add("Loaded image: " + t.familiar()));
                 }
             }
             return out;
@@ -341,8 +348,9 @@ public class ImageOperations {
     }
 
     /**
-     * The member a name stands for once links are followed; a link that leaves the archive or loops names nothing,
-     * which a later lookup reports as missing.
+     * The member a name stands for once links are followed.
+     *
+     * @throws DomainException 400 for a link that leads out of the archive or through too many links
      */
     private static String follow(Map<String, String> links, String name) {
         String n = name;
@@ -351,12 +359,13 @@ public class ImageOperations {
             if (target == null) {
                 return n;
             }
-            n = Path.of(target).normalize().toString();
-            if (n.startsWith("..") || n.startsWith("/")) {
-                return target;
+            String next = Path.of(target).normalize().toString();
+            if (next.startsWith("..") || next.startsWith("/")) {
+                throw DomainException.badRequest("invalid archive: " + n + " links outside the archive");
             }
+            n = next;
         }
-        return n;
+        throw DomainException.badRequest("invalid archive: too many links from " + name);
     }
 
     private static String normalise(String name) {
