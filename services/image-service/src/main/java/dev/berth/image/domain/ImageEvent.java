@@ -25,7 +25,7 @@ public sealed interface ImageEvent {
      * @param diffId    digest of the uncompressed tar, as listed in the config's {@code rootfs.diff_ids}
      * @param size      blob size in bytes
      * @param mediaType    the manifest media type of the blob
-     * @param unpackedSize the sum of the sizes of the layer's regular files (Docker's layer size)
+     * @param unpackedSize Docker's layer size: the lstat sizes of its regular files and symbolic links
      */
     record Layer(String digest, String diffId, long size, String mediaType, long unpackedSize) {
     }

@@ -31,6 +31,7 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -126,9 +127,10 @@ public class ImageOperations {
     public List<String> load(String tenant, InputStream body) {
         Map<String, byte[]> small = new LinkedHashMap<>();
         Map<String, Staged> large = new LinkedHashMap<>();
+        Map<String, String> links = new LinkedHashMap<>();
         List<Staged> staged = new ArrayList<>();
         try {
-            readArchive(body, small, large);
+            readArchive(body, small, large, links);
             staged.addAll(large.values());
             List<ArchiveImage> found = small.containsKey("manifest.json") ? legacy(small)
                     : small.containsKey("index.json") ? oci(small) : null;
@@ -136,9 +138,12 @@ public class ImageOperations {
                 throw DomainException.badRequest("invalid archive: it has neither manifest.json nor index.json");
             }
             Map<String, Staged> layersByPath = new LinkedHashMap<>();
-            List<String> out = new ArrayList<>();
+            record Checked(ImageLoaded image, List<Reference> tags, List<Staged> blobs) {
+            }
+            // every image of the archive is checked before the first one is recorded, so a bad one keeps none
+            List<Checked> checked = new ArrayList<>();
             for (ArchiveImage a : found) {
-                byte[] configBytes = member(small, a.config());
+                byte[] configBytes = member(small, follow(links, a.config()));
                 Staged configBlob = blobs.stageBytes(configBytes);
                 staged.add(configBlob);
                 JsonNode config = ImageConfigs.read(configBytes);
@@ -150,7 +155,7 @@ public class ImageOperations {
                 List<Layer> layers = new ArrayList<>();
                 long size = 0;
                 for (int i = 0; i < diffIds.size(); i++) {
-                    String path = a.layers().get(i);
+                    String path = follow(links, a.layers().get(i));
                     Staged layer = layersByPath.get(path);
                     if (layer == null) {
                         try (InputStream in = open(small, large, path)) {
@@ -181,11 +186,15 @@ public class ImageOperations {
                 List<Staged> mine = new ArrayList<>(List.of(configBlob, manifest));
                 layers.forEach(l -> mine.add(layersByPath.values().stream()
                         .filter(s -> s.digest().equals(l.digest())).findFirst().orElseThrow()));
-                add(tenant, image, tags, mine);
-                if (tags.isEmpty()) {
-                    out.add("Loaded image ID: " + image.imageId());
+                checked.add(new Checked(image, tags, mine));
+            }
+            List<String> out = new ArrayList<>();
+            for (Checked c : checked) {
+                add(tenant, c.image(), c.tags(), c.blobs());
+                if (c.tags().isEmpty()) {
+                    out.add("Loaded image ID: " + c.image().imageId());
                 } else {
-                    tags.forEach(t -> out.add("Loaded image: " + t.familiar()));
+                    c.tags().forEach(t -> out.add("Loaded image: " + t.familiar()));
                 }
             }
             return out;
@@ -328,17 +337,32 @@ public class ImageOperations {
     private record ArchiveImage(String config, List<String> repoTags, List<String> layers) {
     }
 
-    private void readArchive(InputStream body, Map<String, byte[]> small, Map<String, Staged> large) {
+    /**
+     * Reads the archive's members: small ones into memory, large ones staged on disk, and links by name to the member
+     * they point at (Docker's save writes a layer shared by two images once, and a symbolic link to it from the
+     * other image's layer directory).
+     */
+    private void readArchive(InputStream body, Map<String, byte[]> small, Map<String, Staged> large,
+                             Map<String, String> links) {
         try {
             TarArchiveInputStream tar = new TarArchiveInputStream(body);
             TarArchiveEntry entry;
             boolean any = false;
             while ((entry = tar.getNextEntry()) != null) {
                 any = true;
+                String name = normalise(entry.getName());
+                if (entry.isSymbolicLink()) {
+                    String dir = name.contains("/") ? name.substring(0, name.lastIndexOf('/') + 1) : "";
+                    links.put(name, dir + entry.getLinkName());
+                    continue;
+                }
+                if (entry.isLink()) {
+                    links.put(name, entry.getLinkName());
+                    continue;
+                }
                 if (!entry.isFile()) {
                     continue;
                 }
-                String name = normalise(entry.getName());
                 if (entry.getSize() <= IN_MEMORY) {
                     small.put(name, tar.readAllBytes());
                 } else {
@@ -351,6 +375,27 @@ public class ImageOperations {
         } catch (IOException e) {
             throw DomainException.badRequest("invalid archive: " + e.getMessage());
         }
+    }
+
+    /**
+     * The member a name stands for once links are followed.
+     *
+     * @throws DomainException 400 for a link that leads out of the archive or through too many links
+     */
+    private static String follow(Map<String, String> links, String name) {
+        String n = name;
+        for (int hops = 0; hops < 16; hops++) {
+            String target = links.get(n);
+            if (target == null) {
+                return n;
+            }
+            String next = Path.of(target).normalize().toString();
+            if (next.startsWith("..") || next.startsWith("/")) {
+                throw DomainException.badRequest("invalid archive: " + n + " links outside the archive");
+            }
+            n = next;
+        }
+        throw DomainException.badRequest("invalid archive: too many links from " + name);
     }
 
     private static String normalise(String name) {

@@ -80,7 +80,7 @@ public class BlobStore {
     /**
      * Reads a layer (a tar, plain or gzip) to a temporary file as an uncompressed tar, checking that it is a tar.
      *
-     * @return the staged blob; {@code contentSize} is the sum of its regular files' sizes (Docker's layer size)
+     * @return the staged blob; {@code contentSize} is Docker's layer size (see {@link #contentSize})
      * @throws DomainException 400 when the stream is empty or not a tar archive (the temporary file is removed)
      */
     public Staged stageLayer(InputStream body) {
@@ -101,9 +101,7 @@ public class BlobStore {
             TarArchiveInputStream tar = new TarArchiveInputStream(tee);
             TarArchiveEntry entry;
             while ((entry = tar.getNextEntry()) != null) {
-                if (entry.isFile()) {
-                    content += entry.getSize();
-                }
+                content += contentSize(entry);
                 tar.transferTo(OutputStream.nullOutputStream());
             }
             // keep the end-of-archive blocks too, so the blob is the whole tar as sent
@@ -165,7 +163,19 @@ public class BlobStore {
         }
     }
 
-    /** What is inside a stored layer blob: the digest of the (uncompressed) tar and the size of its regular files. */
+    /**
+     * An entry's share of Docker's layer size, which dockerd takes from the unpacked files' lstat sizes: a regular
+     * file's length, a symbolic link's target length; directories, devices and hard links (counted once, at their
+     * first name) add nothing.
+     */
+    static long contentSize(TarArchiveEntry entry) {
+        if (entry.isSymbolicLink()) {
+            return entry.getLinkName().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        }
+        return entry.isFile() && !entry.isLink() ? entry.getSize() : 0;
+    }
+
+    /** What is inside a stored layer blob: the digest of the (uncompressed) tar and Docker's size of it. */
     public record LayerContent(String diffId, long contentSize) {
     }
 
@@ -192,9 +202,7 @@ public class BlobStore {
             TarArchiveInputStream tar = new TarArchiveInputStream(tee);
             TarArchiveEntry entry;
             while ((entry = tar.getNextEntry()) != null) {
-                if (entry.isFile()) {
-                    content += entry.getSize();
-                }
+                content += contentSize(entry);
                 tar.transferTo(OutputStream.nullOutputStream());
             }
             tee.transferTo(OutputStream.nullOutputStream());
