@@ -25,7 +25,7 @@ import java.util.concurrent.TimeUnit;
  * Mark and sweep of the blob store: a blob file is deleted when no image of any tenant ({@code image_blob}), no
  * registry upload awaiting its manifest ({@code pushed_blob}), no build cache entry ({@code build_cache_blob}) and no
  * live {@linkplain Leases lease} names it. Unheld files in {@code tmp} older than {@code berth.images.gc.tmp-grace}
- * go too.
+ * go too, and so do uploads no manifest claimed within {@code berth.images.gc.upload-ttl}.
  *
  * <p>Each batch of candidates is decided and deleted inside one transaction holding the {@link Leases#GC_LOCK}
  * exclusively, the references read by a single statement (one snapshot: an image committed and its lease released
@@ -86,11 +86,20 @@ public class BlobCollector {
     }
 
     /**
-     * Sweeps the whole store: every unreferenced blob, stale temporary files, and lease rows that lapsed.
+     * Sweeps the whole store: uploads no manifest claimed in time, then every unreferenced blob, stale temporary
+     * files, and lease rows that lapsed.
      *
      * @throws IllegalStateException when the database cannot be reached (nothing more is deleted)
      */
     public Sweep sweep() {
+        try (Connection c = db.getConnection();
+             PreparedStatement expired = c.prepareStatement(
+                     "delete from pushed_blob where pushed_at < now() - make_interval(secs => ?)")) {
+            expired.setDouble(1, config.uploadTtl().toMillis() / 1000.0);
+            expired.executeUpdate();
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot expire unclaimed uploads: " + e.getMessage(), e);
+        }
         Sweep blobsSwept = collect(blobs.digests());
         int tmp = blobs.sweepTmp(Instant.now().minus(config.tmpGrace()));
         try (Connection c = db.getConnection();

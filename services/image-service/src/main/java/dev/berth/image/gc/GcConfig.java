@@ -24,6 +24,14 @@ public interface GcConfig {
     @WithDefault("1h")
     Duration tmpGrace();
 
+    /**
+     * How long a blob uploaded through the registry API stays when no manifest claims it (and a deleted manifest's
+     * blobs, which become such uploads again). A registry keeps them until its garbage collection runs; Berth's
+     * sweeps drop the uploads older than this, so clients have this long between a blob push and its manifest.
+     */
+    @WithDefault("24h")
+    Duration uploadTtl();
+
     /** Whether the periodic and start-up sweeps run (removals still collect what they free). */
     @WithDefault("true")
     boolean periodic();

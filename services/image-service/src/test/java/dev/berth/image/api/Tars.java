@@ -19,6 +19,9 @@ import java.util.zip.GZIPOutputStream;
 /** Archives built in the tests: a busybox-static rootfs, and save archives in both layouts. */
 final class Tars {
 
+    /** Entries carry this time, not the clock's: one content, one diff id, whenever the tar is made. */
+    private static final java.util.Date FIXED = new java.util.Date(1_767_225_600_000L);
+
     private Tars() {
     }
 
@@ -31,6 +34,7 @@ final class Tars {
             file(tar, "bin/busybox", busybox, 0755);
             TarArchiveEntry sh = new TarArchiveEntry("bin/sh", TarArchiveEntry.LF_SYMLINK);
             sh.setLinkName("busybox");
+            sh.setModTime(FIXED);
             tar.putArchiveEntry(sh);
             tar.closeArchiveEntry();
             dir(tar, "etc/");
@@ -83,6 +87,7 @@ final class Tars {
 
     private static void dir(TarArchiveOutputStream tar, String name) throws IOException {
         TarArchiveEntry d = new TarArchiveEntry(name);
+        d.setModTime(FIXED);
         d.setMode(040755);
         tar.putArchiveEntry(d);
         tar.closeArchiveEntry();
@@ -90,6 +95,7 @@ final class Tars {
 
     private static void file(TarArchiveOutputStream tar, String name, byte[] content, int mode) throws IOException {
         TarArchiveEntry f = new TarArchiveEntry(name);
+        f.setModTime(FIXED);
         f.setSize(content.length);
         f.setMode(0100000 | mode);
         tar.putArchiveEntry(f);

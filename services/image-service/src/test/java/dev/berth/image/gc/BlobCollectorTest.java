@@ -179,6 +179,20 @@ class BlobCollectorTest {
         BlobStore.Staged orphan = blobs.stageBytes(("orphan " + t).getBytes(StandardCharsets.UTF_8));
         blobs.commit(orphan);
         assertThat(blobs.exists(orphan.digest())).isTrue();
+        // registry uploads no manifest claimed: a fresh one stays, one older than the upload TTL (24h) goes
+        BlobStore.Staged unclaimed = blobs.stageBytes(("unclaimed " + t).getBytes(StandardCharsets.UTF_8));
+        BlobStore.Staged waiting = blobs.stageBytes(("waiting " + t).getBytes(StandardCharsets.UTF_8));
+        try (Connection c = db.getConnection();
+             PreparedStatement p = c.prepareStatement("insert into pushed_blob (tenant, digest, pushed_at)"
+                     + " values (?, ?, now() - interval '25 hours'), (?, ?, now())")) {
+            p.setString(1, t);
+            p.setString(2, unclaimed.digest());
+            p.setString(3, t);
+            p.setString(4, waiting.digest());
+            p.executeUpdate();
+        }
+        blobs.commit(unclaimed);
+        blobs.commit(waiting);
 
         Path tmp = Files.createDirectories(ROOT.resolve("tmp"));
         FileTime old = FileTime.from(Instant.now().minus(Duration.ofHours(3)));
@@ -197,6 +211,8 @@ class BlobCollectorTest {
             collector.sweep();
 
             assertThat(blobs.exists(orphan.digest())).isFalse();
+            assertThat(blobs.exists(unclaimed.digest())).isFalse();
+            assertThat(blobs.exists(waiting.digest())).isTrue();
             assertThat(blobs.exists(kept)).isTrue();
             assertThat(blobs.exists(keptLayer)).isTrue();
             assertThat(blobs.exists(keptManifest)).isTrue();

@@ -128,14 +128,21 @@ final class RawRegistry {
         return manifest(repo, tag, MANIFEST_LIST, JSON.writeValueAsBytes(list));
     }
 
+    /**
+     * A layer tar: the same bytes for the same arguments (entries carry a fixed time, not the clock's: two tars of one
+     * text made a second apart must have one diff id).
+     */
     static byte[] tar(String name, String text) throws IOException {
+        java.util.Date fixed = new java.util.Date(1_767_225_600_000L);
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (TarArchiveOutputStream tar = new TarArchiveOutputStream(bytes)) {
             TarArchiveEntry dir = new TarArchiveEntry(name.substring(0, name.indexOf('/') + 1));
+            dir.setModTime(fixed);
             tar.putArchiveEntry(dir);
             tar.closeArchiveEntry();
             byte[] content = text.getBytes(StandardCharsets.UTF_8);
             TarArchiveEntry e = new TarArchiveEntry(name);
+            e.setModTime(fixed);
             e.setSize(content.length);
             e.setMode(0100644);
             tar.putArchiveEntry(e);
