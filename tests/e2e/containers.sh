@@ -249,7 +249,10 @@ reg="127.0.0.1:$reg_port"
 built_id="$(docker inspect -f '{{.Id}}' e2e-built:1)"
 docker tag e2e-built:1 "$reg/e2e/built:1" || fail "tag for the registry"
 docker push "$reg/e2e/built:1" >"$WORK/push" 2>&1 || { cat "$WORK/push"; fail "docker push to $reg"; }
-grep -q "digest: sha256:" "$WORK/push" || { cat "$WORK/push"; fail "push printed no digest"; }
+pushed_digest="$(sed -n 's/.*digest: \(sha256:[0-9a-f]*\).*/\1/p' "$WORK/push")"
+[ -n "$pushed_digest" ] || { cat "$WORK/push"; fail "push printed no digest"; }
+[ "$(docker inspect -f '{{index .RepoDigests 0}}' "$reg/e2e/built:1")" = "$reg/e2e/built@$pushed_digest" ] \
+  || fail "RepoDigests after push: $(docker inspect -f '{{.RepoDigests}}' "$reg/e2e/built:1")"
 docker rmi "$reg/e2e/built:1" e2e-built:1 >/dev/null || fail "rmi of the pushed image"
 docker image inspect "$built_id" >/dev/null 2>&1 && fail "the image outlived rmi of all its tags"
 [ "$(docker run --rm "$reg/e2e/built:1" 2>"$WORK/pull-err")" = built-by-run ] || { cat "$WORK/pull-err"; fail "run of a missing image did not pull it"; }

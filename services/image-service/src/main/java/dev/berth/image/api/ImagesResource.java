@@ -110,7 +110,9 @@ public class ImagesResource {
                 image.put("Id", row.id);
                 image.put("Labels", labels.isEmpty() ? null : labels);
                 image.put("ParentId", row.parentId);
-                image.put("RepoDigests", null);
+                List<String> repoDigests = ImageRows.strings(row.repoDigests);
+                // dockerd lists null, not [], for an image no registry knows (docker-api-traces.md)
+                image.put("RepoDigests", repoDigests.isEmpty() ? null : repoDigests);
                 image.put("RepoTags", tags);
                 image.put("SharedSize", -1);
                 image.put("Size", row.size);

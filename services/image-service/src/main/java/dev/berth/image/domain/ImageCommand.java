@@ -36,6 +36,13 @@ public sealed interface ImageCommand {
     }
 
     /**
+     * Records that a registry holds the image as {@code repoDigest} ({@code repository@sha256:...}). Nothing is
+     * recorded for an image removed meanwhile (a push or pull does not bring a removed image back).
+     */
+    record RecordRepoDigest(String imageId, String repoDigest) implements ImageCommand {
+    }
+
+    /**
      * Removes one reference and nothing else (a registry tag delete): the image stays, untagged if that was its last
      * reference.
      *

@@ -48,6 +48,10 @@ public final class ImageDecider implements Decider<ImageCommand, ImageStore, Ima
         if (command instanceof UntagImage u) {
             return untag(u, state);
         }
+        if (command instanceof ImageCommand.RecordRepoDigest d) {
+            return state.images().containsKey(d.imageId())
+                    ? List.of(new ImageEvent.RepoDigestRecorded(d.imageId(), d.repoDigest())) : List.of();
+        }
         return delete((DeleteImages) command, state);
     }
 

@@ -135,6 +135,15 @@ public sealed interface ImageEvent {
     record ImageUntagged(String imageId, String reference) implements ImageEvent {
     }
 
+    /**
+     * A registry holds the image under a manifest digest: {@code repoDigest} is {@code repository@sha256:...}
+     * (familiar), as {@code RepoDigests} shows it. Appended after a {@code docker push}, and after a pull that found
+     * the image already here; the first pull of an image carries its repo digests in {@link ImagePulled}.
+     */
+    @EventType("dev.berth.image.repo-digest-recorded.v1")
+    record RepoDigestRecorded(String imageId, String repoDigest) implements ImageEvent {
+    }
+
     /** The image is gone from the tenant's store; its references were untagged by earlier events. */
     @EventType("dev.berth.image.deleted.v1")
     record ImageDeleted(String imageId) implements ImageEvent {

@@ -78,6 +78,20 @@ public class ImageProjection implements Projection {
         if (decoded instanceof ImageUntagged u) {
             return retag(session, key, u.reference(), false, event);
         }
+        if (decoded instanceof ImageEvent.RepoDigestRecorded r) {
+            return session.find(ImageView.class, key).chain(v -> {
+                if (v == null) {
+                    return Uni.createFrom().voidItem();
+                }
+                List<String> digests = new ArrayList<>(ImageRows.strings(v.repoDigests));
+                if (digests.contains(r.repoDigest())) {
+                    return Uni.createFrom().voidItem();
+                }
+                digests.add(r.repoDigest());
+                v.repoDigests = EventCodec.toJson(digests);
+                return session.flush();
+            });
+        }
         if (decoded instanceof ImageDeleted d) {
             return session.find(ImageView.class, key)
                     .chain(v -> v == null ? Uni.createFrom().voidItem() : session.remove(v))

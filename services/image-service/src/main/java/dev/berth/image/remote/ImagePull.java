@@ -95,6 +95,11 @@ public final class ImagePull {
                     ImageOperations.await(() -> images.handle(tenant,
                             new ImageCommand.TagImage(existing.id, reference.localReference())));
                 }
+                String repoDigest = reference.familiarName() + "@" + top.digest();
+                if (!ImageRows.strings(existing.repoDigests).contains(repoDigest)) {
+                    ImageOperations.await(() -> images.handle(tenant,
+                            new ImageCommand.RecordRepoDigest(existing.id, repoDigest)));
+                }
             } else {
                 fetch(rows, configDigest, progress, staged);
                 upToDate = false;

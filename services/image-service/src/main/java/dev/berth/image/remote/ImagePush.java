@@ -1,7 +1,9 @@
 package dev.berth.image.remote;
 
+import dev.berth.image.domain.ImageCommand;
 import dev.berth.image.domain.ImageEvent.Layer;
 import dev.berth.image.persistence.ImageOperations;
+import dev.berth.image.persistence.ImageService;
 import dev.berth.image.projection.ImageRows;
 import dev.berth.image.projection.ImageView;
 import dev.berth.image.store.BlobStore;
@@ -30,14 +32,18 @@ public final class ImagePush {
     private final RegistryCredentials credentials;
     private final RegistryClient client;
     private final BlobStore blobs;
+    private final ImageService images;
+    private final String tenant;
 
     ImagePush(RemoteReference repository, Map<String, ImageView> byTag, RegistryCredentials credentials,
-              RegistryClient client, BlobStore blobs) {
+              RegistryClient client, BlobStore blobs, ImageService images, String tenant) {
         this.repository = repository;
         this.byTag = byTag;
         this.credentials = credentials;
         this.client = client;
         this.blobs = blobs;
+        this.images = images;
+        this.tenant = tenant;
     }
 
     public void run(OutputStream out) {
@@ -76,6 +82,9 @@ public final class ImagePush {
         }
         byte[] manifest = blobs.read(image.manifestDigest);
         String digest = session.putManifest(tag, ImageOperations.MANIFEST_V2, manifest);
+        // as dockerd, the image now shows the registry's name for it in RepoDigests
+        String repoDigest = repository.familiarName() + "@" + digest;
+        ImageOperations.await(() -> images.handle(tenant, new ImageCommand.RecordRepoDigest(image.id, repoDigest)));
         progress.status(tag + ": digest: " + digest + " size: " + manifest.length);
         progress.pushed(tag, digest, manifest.length);
     }

@@ -100,7 +100,7 @@ public class RemoteImages {
             throw DomainException.notFound("An image does not exist locally with the tag: " + repository);
         }
         return new ImagePush(RemoteReference.of(repository, wanted, null), new LinkedHashMap<>(byTag), credentials,
-                client, blobs);
+                client, blobs, images, tenant);
     }
 
     /** The manifest of an index for this machine: linux and its architecture (Docker's default platform). */

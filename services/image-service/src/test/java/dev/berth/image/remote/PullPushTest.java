@@ -134,9 +134,16 @@ class PullPushTest {
         assertThat(skopeo.exitValue()).as(skopeoOut).isZero();
         assertThat(Files.readString(copy.resolve("index.json"))).contains("\"copied\"");
 
-        // a second push finds every layer there
+        // as dockerd, the pushed image shows the registry's digest in inspect and in the list (docker images --digests)
+        as(t).get("/images/" + name + ":1/json").then().statusCode(200)
+                .body("RepoDigests", equalTo(List.of(name + "@" + digest)));
+        as(t).get("/images/json").then().statusCode(200)
+                .body("find { it.Id == '" + id + "' }.RepoDigests", equalTo(List.of(name + "@" + digest)));
+
+        // a second push finds every layer there, and records no second digest
         assertThat(statuses(push(t, name, "1", null))).anyMatch(x -> x.startsWith("Layer already exists ["))
                 .noneMatch(x -> x.startsWith("Pushed ["));
+        as(t).get("/images/" + name + ":1/json").then().body("RepoDigests", equalTo(List.of(name + "@" + digest)));
 
         as(t).delete("/images/" + name + ":1").then().statusCode(200);
         as(t).get("/images/" + name + ":1/json").then().statusCode(404);
@@ -158,6 +165,17 @@ class PullPushTest {
         // pulled again: nothing to fetch
         assertThat(statuses(pull(t, name + ":1", null, null)))
                 .containsExactly("Pulling from bb [1]", "Digest: " + digest, "Status: Image is up to date for " + name + ":1");
+        // pulled under another name while here: tagged, and that registry's name for it recorded
+        String mirror = registry.address() + "/mirror";
+        String helper = tenant();
+        assertThat(statuses(pull(helper, name, "1", null))).contains("Status: Downloaded newer image for " + name + ":1");
+        as(helper).queryParam("repo", mirror).queryParam("tag", "1").post("/images/" + name + ":1/tag")
+                .then().statusCode(201);
+        assertThat(statuses(push(helper, mirror, "1", null))).noneMatch(x -> x.startsWith("ERROR"));
+        assertThat(statuses(pull(t, mirror, "1", null))).contains("Status: Downloaded newer image for " + mirror + ":1");
+        as(t).get("/images/" + id + "/json").then().statusCode(200)
+                .body("RepoTags", equalTo(List.of(name + ":1", mirror + ":1")))
+                .body("RepoDigests", equalTo(List.of(name + "@" + digest, mirror + "@" + digest)));
         // another tenant pulls it too, and gets its own copy of the references
         String other = tenant();
         assertThat(statuses(pull(other, name, "1", null))).contains("Status: Downloaded newer image for " + name + ":1");
