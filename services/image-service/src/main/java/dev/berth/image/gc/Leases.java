@@ -115,10 +115,7 @@ public class Leases {
             try (Connection c = db.getConnection()) {
                 c.setAutoCommit(false);
                 try {
-                    try (PreparedStatement lock = c.prepareStatement("select pg_advisory_xact_lock_shared(?)")) {
-                        lock.setLong(1, GC_LOCK);
-                        lock.execute();
-                    }
+                    lockShared(c);
                     try (PreparedStatement insert = c.prepareStatement("insert into blob_lease (holder, digest,"
                             + " purpose, expires_at) select ?, d, ?, now() + make_interval(secs => ?)"
                             + " from unnest(?::text[]) as d on conflict (holder, digest) do update"
@@ -176,10 +173,7 @@ public class Leases {
             try {
                 // under the shared lock and against the clock (not the transaction's start): a lease the collector
                 // saw lapsed stays lapsed
-                try (PreparedStatement lock = c.prepareStatement("select pg_advisory_xact_lock_shared(?)")) {
-                    lock.setLong(1, GC_LOCK);
-                    lock.execute();
-                }
+                lockShared(c);
                 try (PreparedStatement update = c.prepareStatement("update blob_lease set expires_at ="
                         + " clock_timestamp() + make_interval(secs => ?) where holder = any(?)"
                         + " and expires_at > clock_timestamp()")) {
@@ -194,6 +188,14 @@ public class Leases {
             }
         } catch (SQLException | RuntimeException e) {
             LOG.warnf("cannot renew blob leases: %s", e.getMessage());
+        }
+    }
+
+    /** Takes {@link #GC_LOCK} shared until the transaction of {@code c} ends: no sweep decides meanwhile. */
+    private static void lockShared(Connection c) throws SQLException {
+        try (PreparedStatement lock = c.prepareStatement("select pg_advisory_xact_lock_shared(?)")) {
+            lock.setLong(1, GC_LOCK);
+            lock.execute();
         }
     }
 }

@@ -197,7 +197,19 @@ public class BlobStore {
             }
             InputStream plain = b1 == 0x1f && b2 == 0x8b ? new GzipCompressorInputStream(in, true) : in;
             MessageDigest sha = sha256();
-            Tee tee = new Tee(plain, new DigestOutputStream(OutputStream.nullOutputStream(), sha));
+            long[] plainBytes = {0};
+            OutputStream counter = new OutputStream() {
+                @Override
+                public void write(int b) {
+                    plainBytes[0]++;
+                }
+
+                @Override
+                public void write(byte[] b, int off, int len) {
+                    plainBytes[0] += len;
+                }
+            };
+            Tee tee = new Tee(plain, new DigestOutputStream(counter, sha));
             long content = 0;
             TarArchiveInputStream tar = new TarArchiveInputStream(tee);
             TarArchiveEntry entry;
@@ -206,6 +218,12 @@ public class BlobStore {
                 tar.transferTo(OutputStream.nullOutputStream());
             }
             tee.transferTo(OutputStream.nullOutputStream());
+            // a tar is whole 512-byte blocks; the tar reader takes a short stream of anything for an empty archive,
+            // where Go's (a registry's, dockerd's) fails with an unexpected EOF
+            if (plainBytes[0] % 512 != 0) {
+                throw DomainException.badRequest("layer " + digest + " is not a tar archive: " + plainBytes[0]
+                        + " bytes, not whole 512-byte blocks");
+            }
             return new LayerContent("sha256:" + HexFormat.of().formatHex(sha.digest()), content);
         } catch (IOException e) {
             throw DomainException.badRequest("layer " + digest + " is not a tar archive: " + e.getMessage());

@@ -130,6 +130,14 @@ class RegistryConformanceTest {
         as(t).contentType(TestImage.OCI).body(manifest(config, List.of(junk))).put("/v2/conf/junk/manifests/1")
                 .then().statusCode(400).body("errors[0].code", equalTo("MANIFEST_INVALID"))
                 .body("errors[0].detail.reason", not(emptyString()));
+        // short junk too, plain or gzip'd: a tar reader could take it for an empty archive
+        for (byte[] shortJunk : new byte[][]{("short " + t).getBytes(StandardCharsets.UTF_8),
+                TestImage.gzip(("short gz " + t).getBytes(StandardCharsets.UTF_8))}) {
+            upload(t, "conf/junk", shortJunk);
+            as(t).contentType(TestImage.OCI).body(manifest(config, List.of(shortJunk))).put("/v2/conf/junk/manifests/2")
+                    .then().statusCode(400).body("errors[0].code", equalTo("MANIFEST_INVALID"))
+                    .body("errors[0].detail.reason", org.hamcrest.Matchers.containsString("512-byte blocks"));
+        }
         as(t).get("/images/json").then().statusCode(200).body("size()", equalTo(0));
         as(t).get("/v2/conf/junk/tags/list").then().statusCode(404).body("errors[0].code", equalTo("NAME_UNKNOWN"));
     }
