@@ -26,6 +26,9 @@ public interface EventStore {
     /** Every event of one aggregate, in version order (empty if none). */
     Uni<List<StoredEvent>> load(Mutiny.Session session, String aggregateId);
 
+    /** The events of one aggregate with a version greater than {@code afterVersion}, in version order. */
+    Uni<List<StoredEvent>> loadAfter(Mutiny.Session session, String aggregateId, long afterVersion);
+
     /** Events with position greater than {@code afterPosition}, in position order, at most {@code limit} (replay). */
     Uni<List<StoredEvent>> readAfter(Mutiny.Session session, long afterPosition, int limit);
 }

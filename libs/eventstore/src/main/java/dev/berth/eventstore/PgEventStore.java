@@ -86,6 +86,16 @@ public class PgEventStore implements EventStore {
     }
 
     @Override
+    public Uni<List<StoredEvent>> loadAfter(Mutiny.Session session, String aggregateId, long afterVersion) {
+        return session.<Object[]>createNativeQuery("SELECT " + COLUMNS + " FROM events WHERE aggregate_id = ?1"
+                        + " AND version > ?2 ORDER BY version", Object[].class)
+                .setParameter(1, aggregateId)
+                .setParameter(2, afterVersion)
+                .getResultList()
+                .map(rows -> rows.stream().map(PgEventStore::toStored).toList());
+    }
+
+    @Override
     public Uni<List<StoredEvent>> readAfter(Mutiny.Session session, long afterPosition, int limit) {
         return session.<Object[]>createNativeQuery("SELECT " + COLUMNS + " FROM events WHERE position > ?1"
                         + " ORDER BY position LIMIT ?2", Object[].class)

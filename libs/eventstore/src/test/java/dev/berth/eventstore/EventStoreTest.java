@@ -186,6 +186,46 @@ class EventStoreTest {
     }
 
     @Test
+    void aCachedStateStillSeesWhatAnotherWriterAppended() {
+        String id = newId();
+        var metadata = EventMetadata.of("acme");
+        aggregates.handle("volume", id, VolumeDecider.INSTANCE, VolumeEvent.class,
+                new VolumeCommand.Create("data", Map.of()), metadata).await().atMost(WAIT);
+        // another instance of the service appends behind this one's back
+        inTransaction(s -> store.append(s, "volume", id, 1, List.of(labelled("theirs")), metadata))
+                .await().atMost(WAIT);
+
+        var mine = aggregates.handle("volume", id, VolumeDecider.INSTANCE, VolumeEvent.class,
+                new VolumeCommand.Label("mine", "x"), metadata).await().atMost(WAIT);
+        assertThat(mine.stored()).extracting(StoredEvent::version).containsExactly(3L);
+        assertThat(mine.state().labels()).containsOnlyKeys("theirs", "mine");
+        // labelling "theirs" again is nothing to do: the state knows it
+        assertThat(aggregates.handle("volume", id, VolumeDecider.INSTANCE, VolumeEvent.class,
+                new VolumeCommand.Label("theirs", "x"), metadata).await().atMost(WAIT).events()).isEmpty();
+        assertThat(aggregates.load(id, VolumeDecider.INSTANCE, VolumeEvent.class).await().atMost(WAIT).labels())
+                .containsOnlyKeys("theirs", "mine");
+    }
+
+    @Test
+    void aCommandWhoseTransactionRolledBackLeavesNoTraceInTheState() {
+        String id = newId();
+        var metadata = EventMetadata.of("acme");
+        // a row in the way makes the projection of the create fail, after the append, inside its transaction
+        pool.preparedQuery("INSERT INTO test_volumes (id, tenant, name, labels, version) VALUES ($1, 'x', 'x', '{}', 0)")
+                .execute(Tuple.of(id)).await().atMost(WAIT);
+        assertThatThrownBy(() -> aggregates.handle("volume", id, VolumeDecider.INSTANCE, VolumeEvent.class,
+                new VolumeCommand.Create("data", Map.of()), metadata).await().atMost(WAIT)).isNotNull();
+        assertThat(inTransaction(s -> store.load(s, id)).await().atMost(WAIT)).isEmpty();
+        assertThat(aggregates.load(id, VolumeDecider.INSTANCE, VolumeEvent.class).await().atMost(WAIT).exists())
+                .isFalse();
+
+        pool.preparedQuery("DELETE FROM test_volumes WHERE id = $1").execute(Tuple.of(id)).await().atMost(WAIT);
+        var created = aggregates.handle("volume", id, VolumeDecider.INSTANCE, VolumeEvent.class,
+                new VolumeCommand.Create("data", Map.of()), metadata).await().atMost(WAIT);
+        assertThat(created.stored()).extracting(StoredEvent::version).containsExactly(1L);
+    }
+
+    @Test
     void concurrentCommandsOnOneAggregateAllLandThroughRetries() {
         String id = newId();
         var metadata = EventMetadata.of("acme");
