@@ -167,11 +167,11 @@ class PullPushTest {
                 .containsExactly("Pulling from bb [1]", "Digest: " + digest, "Status: Image is up to date for " + name + ":1");
         // pulled under another name while here: tagged, and that registry's name for it recorded
         String mirror = registry.address() + "/mirror";
-        String helper = tenant();
-        assertThat(statuses(pull(helper, name, "1", null))).contains("Status: Downloaded newer image for " + name + ":1");
-        as(helper).queryParam("repo", mirror).queryParam("tag", "1").post("/images/" + name + ":1/tag")
+        String pusher = tenant();
+        assertThat(statuses(pull(pusher, name, "1", null))).contains("Status: Downloaded newer image for " + name + ":1");
+        as(pusher).queryParam("repo", mirror).queryParam("tag", "1").post("/images/" + name + ":1/tag")
                 .then().statusCode(201);
-        assertThat(statuses(push(helper, mirror, "1", null))).noneMatch(x -> x.startsWith("ERROR"));
+        assertThat(statuses(push(pusher, mirror, "1", null))).noneMatch(x -> x.startsWith("ERROR"));
         assertThat(statuses(pull(t, mirror, "1", null))).contains("Status: Downloaded newer image for " + mirror + ":1");
         as(t).get("/images/" + id + "/json").then().statusCode(200)
                 .body("RepoTags", equalTo(List.of(name + ":1", mirror + ":1")))
