@@ -258,7 +258,9 @@ docker image inspect "$built_id" >/dev/null 2>&1 && fail "the image outlived rmi
 [ "$(docker run --rm "$reg/e2e/built:1" 2>"$WORK/pull-err")" = built-by-run ] || { cat "$WORK/pull-err"; fail "run of a missing image did not pull it"; }
 grep -q "Unable to find image" "$WORK/pull-err" || fail "run did not say it pulls: $(cat "$WORK/pull-err")"
 [ "$(docker inspect -f '{{.Id}}' "$reg/e2e/built:1")" = "$built_id" ] || fail "pulled image id differs from the pushed one"
-docker pull "$reg/e2e/built:1" | grep -q "Image is up to date" || fail "second pull not up to date"
+# (into a file first: grep -q leaving early would break docker's pipe, and pipefail would count that)
+docker pull "$reg/e2e/built:1" >"$WORK/pull2" 2>&1 || { cat "$WORK/pull2"; fail "second pull"; }
+grep -q "Image is up to date" "$WORK/pull2" || { cat "$WORK/pull2"; fail "second pull not up to date"; }
 docker pull "$reg/e2e/absent:1" >/dev/null 2>"$WORK/err" && fail "pull of an absent image succeeded"
 grep -q "not found\|manifest unknown" "$WORK/err" || fail "pull of an absent image: $(cat "$WORK/err")"
 kill -TERM "$REGISTRY_PID"; wait "$REGISTRY_PID" 2>/dev/null; REGISTRY_PID=
