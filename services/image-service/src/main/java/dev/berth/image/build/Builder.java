@@ -1259,25 +1259,7 @@ public class Builder {
     }
 
     static byte[] manifest(byte[] config, List<Layer> layers) {
-        ObjectNode m = JSON.createObjectNode();
-        m.put("schemaVersion", 2);
-        m.put("mediaType", ImageOperations.MANIFEST_V2);
-        ObjectNode c = m.putObject("config");
-        c.put("mediaType", ImageOperations.CONFIG_V1);
-        c.put("size", config.length);
-        c.put("digest", BlobStore.digest(config));
-        ArrayNode array = m.putArray("layers");
-        for (Layer l : layers) {
-            ObjectNode o = array.addObject();
-            o.put("mediaType", l.mediaType());
-            o.put("size", l.size());
-            o.put("digest", l.digest());
-        }
-        try {
-            return JSON.writeValueAsBytes(m);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return ImageOperations.manifest(BlobStore.digest(config), config.length, layers);
     }
 
     private static Instant time(String value) {

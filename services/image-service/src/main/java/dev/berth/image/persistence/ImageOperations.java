@@ -313,13 +313,18 @@ public class ImageOperations {
 
     /** Berth's Docker schema 2 manifest of an image whose layers are stored uncompressed. */
     public static byte[] manifest(Staged config, List<Layer> layers) {
+        return manifest(config.digest(), config.size(), layers);
+    }
+
+    /** Berth's Docker schema 2 manifest of a config (by digest and size) and layers stored uncompressed. */
+    public static byte[] manifest(String configDigest, long configSize, List<Layer> layers) {
         ObjectNode m = JSON.createObjectNode();
         m.put("schemaVersion", 2);
         m.put("mediaType", MANIFEST_V2);
         ObjectNode c = m.putObject("config");
         c.put("mediaType", CONFIG_V1);
-        c.put("size", config.size());
-        c.put("digest", config.digest());
+        c.put("size", configSize);
+        c.put("digest", configDigest);
         var array = m.putArray("layers");
         for (Layer l : layers) {
             ObjectNode o = array.addObject();

@@ -13,9 +13,9 @@ import dev.berth.image.persistence.ImageService;
 import dev.berth.image.projection.ImageRows;
 import dev.berth.image.projection.ImageView;
 import dev.berth.image.store.BlobStore;
+import dev.berth.image.store.ObservedInputStream;
 import dev.berth.image.store.BlobStore.Staged;
 
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -250,7 +250,7 @@ public final class ImagePull {
      * Digests and counts the compressed bytes as they arrive, refuses more than the manifest announced, and reports
      * Docker's {@code Downloading} progress.
      */
-    private static final class Verifying extends FilterInputStream {
+    private static final class Verifying extends ObservedInputStream {
         private final MessageDigest sha;
         private final long size;
         private final ProgressStream progress;
@@ -275,46 +275,16 @@ public final class ImagePull {
         }
 
         @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            int n = read(one, 0, 1);
-            return n < 0 ? -1 : one[0] & 0xff;
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-            int n = super.read(b, off, len);
-            if (n > 0) {
-                sha.update(b, off, n);
-                count += n;
-                if (size >= 0 && count > size) {
-                    throw new IOException("the registry sent more than the " + size + " bytes the manifest announced");
-                }
-                if (count - reported >= PROGRESS_EVERY || count == size) {
-                    reported = count;
-                    progress.progress("Downloading", id, count, size);
-                }
+        protected void observe(byte[] b, int off, int n) throws IOException {
+            sha.update(b, off, n);
+            count += n;
+            if (size >= 0 && count > size) {
+                throw new IOException("the registry sent more than the " + size + " bytes the manifest announced");
             }
-            return n;
-        }
-
-        @Override
-        public long skip(long n) throws IOException {
-            byte[] buf = new byte[8192];
-            long done = 0;
-            while (done < n) {
-                int r = read(buf, 0, (int) Math.min(buf.length, n - done));
-                if (r < 0) {
-                    break;
-                }
-                done += r;
+            if (count - reported >= PROGRESS_EVERY || count == size) {
+                reported = count;
+                progress.progress("Downloading", id, count, size);
             }
-            return done;
-        }
-
-        @Override
-        public boolean markSupported() {
-            return false;
         }
     }
 }

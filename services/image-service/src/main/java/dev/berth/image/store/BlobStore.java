@@ -8,7 +8,6 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.BufferedInputStream;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -86,28 +85,10 @@ public class BlobStore {
     public Staged stageLayer(InputStream body) {
         Path file = tempFile();
         try (OutputStream out = Files.newOutputStream(file)) {
-            MessageDigest sha = sha256();
-            BufferedInputStream in = new BufferedInputStream(body, 65536);
-            in.mark(4);
-            int b1 = in.read();
-            int b2 = in.read();
-            in.reset();
-            if (b1 < 0) {
-                throw DomainException.badRequest("invalid tar archive: the archive is empty");
-            }
-            InputStream plain = b1 == 0x1f && b2 == 0x8b ? new GzipCompressorInputStream(in, true) : in;
-            Tee tee = new Tee(plain, new DigestOutputStream(out, sha));
-            long content = 0;
-            TarArchiveInputStream tar = new TarArchiveInputStream(tee);
-            TarArchiveEntry entry;
-            while ((entry = tar.getNextEntry()) != null) {
-                content += contentSize(entry);
-                tar.transferTo(OutputStream.nullOutputStream());
-            }
-            // keep the end-of-archive blocks too, so the blob is the whole tar as sent
-            tee.transferTo(OutputStream.nullOutputStream());
+            TarRead read = readTar(body, out,
+                    () -> DomainException.badRequest("invalid tar archive: the archive is empty"));
             out.flush();
-            return new Staged(file, "sha256:" + HexFormat.of().formatHex(sha.digest()), tee.count, content);
+            return new Staged(file, read.digest(), read.plainBytes(), read.contentSize());
         } catch (IOException e) {
             deleteQuietly(file);
             throw DomainException.badRequest("invalid tar archive: " + e.getMessage());
@@ -187,44 +168,15 @@ public class BlobStore {
      */
     public LayerContent describeLayer(String digest) {
         try (InputStream file = Files.newInputStream(path(digest))) {
-            BufferedInputStream in = new BufferedInputStream(file, 65536);
-            in.mark(4);
-            int b1 = in.read();
-            int b2 = in.read();
-            in.reset();
-            if (b1 < 0) {
-                throw DomainException.badRequest("layer " + digest + " is empty, not a tar archive");
-            }
-            InputStream plain = b1 == 0x1f && b2 == 0x8b ? new GzipCompressorInputStream(in, true) : in;
-            MessageDigest sha = sha256();
-            long[] plainBytes = {0};
-            OutputStream counter = new OutputStream() {
-                @Override
-                public void write(int b) {
-                    plainBytes[0]++;
-                }
-
-                @Override
-                public void write(byte[] b, int off, int len) {
-                    plainBytes[0] += len;
-                }
-            };
-            Tee tee = new Tee(plain, new DigestOutputStream(counter, sha));
-            long content = 0;
-            TarArchiveInputStream tar = new TarArchiveInputStream(tee);
-            TarArchiveEntry entry;
-            while ((entry = tar.getNextEntry()) != null) {
-                content += contentSize(entry);
-                tar.transferTo(OutputStream.nullOutputStream());
-            }
-            tee.transferTo(OutputStream.nullOutputStream());
+            TarRead read = readTar(file, OutputStream.nullOutputStream(),
+                    () -> DomainException.badRequest("layer " + digest + " is empty, not a tar archive"));
             // a tar is whole 512-byte blocks; the tar reader takes a short stream of anything for an empty archive,
             // where Go's (a registry's, dockerd's) fails with an unexpected EOF
-            if (plainBytes[0] % 512 != 0) {
-                throw DomainException.badRequest("layer " + digest + " is not a tar archive: " + plainBytes[0]
+            if (read.plainBytes() % 512 != 0) {
+                throw DomainException.badRequest("layer " + digest + " is not a tar archive: " + read.plainBytes()
                         + " bytes, not whole 512-byte blocks");
             }
-            return new LayerContent("sha256:" + HexFormat.of().formatHex(sha.digest()), content);
+            return new LayerContent(read.digest(), read.contentSize());
         } catch (IOException e) {
             throw DomainException.badRequest("layer " + digest + " is not a tar archive: " + e.getMessage());
         }
@@ -435,8 +387,43 @@ public class BlobStore {
         }
     }
 
+    /** What reading a layer tar found: the digest and length of the uncompressed tar, and Docker's content size. */
+    private record TarRead(String digest, long plainBytes, long contentSize) {
+    }
+
+    /**
+     * Reads a tar, plain or gzip'd, to its end (the end-of-archive blocks too), copying the uncompressed bytes to
+     * {@code copy}.
+     *
+     * @throws IOException when it is not a tar (or not a gzip of one)
+     */
+    private static TarRead readTar(InputStream raw, OutputStream copy,
+                                   java.util.function.Supplier<DomainException> empty) throws IOException {
+        BufferedInputStream in = new BufferedInputStream(raw, 65536);
+        in.mark(4);
+        int b1 = in.read();
+        int b2 = in.read();
+        in.reset();
+        if (b1 < 0) {
+            throw empty.get();
+        }
+        InputStream plain = b1 == 0x1f && b2 == 0x8b ? new GzipCompressorInputStream(in, true) : in;
+        MessageDigest sha = sha256();
+        Tee tee = new Tee(plain, new DigestOutputStream(copy, sha));
+        long content = 0;
+        TarArchiveInputStream tar = new TarArchiveInputStream(tee);
+        TarArchiveEntry entry;
+        while ((entry = tar.getNextEntry()) != null) {
+            content += contentSize(entry);
+            tar.transferTo(OutputStream.nullOutputStream());
+        }
+        // keep the end-of-archive blocks too, so a stored blob is the whole tar as sent
+        tee.transferTo(OutputStream.nullOutputStream());
+        return new TarRead("sha256:" + HexFormat.of().formatHex(sha.digest()), tee.count, content);
+    }
+
     /** Copies everything read through it to an output, counting bytes. */
-    private static final class Tee extends FilterInputStream {
+    private static final class Tee extends ObservedInputStream {
         private final OutputStream copy;
         long count;
 
@@ -446,42 +433,9 @@ public class BlobStore {
         }
 
         @Override
-        public int read() throws IOException {
-            int b = super.read();
-            if (b >= 0) {
-                copy.write(b);
-                count++;
-            }
-            return b;
-        }
-
-        @Override
-        public int read(byte[] buf, int off, int len) throws IOException {
-            int n = super.read(buf, off, len);
-            if (n > 0) {
-                copy.write(buf, off, n);
-                count += n;
-            }
-            return n;
-        }
-
-        @Override
-        public long skip(long n) throws IOException {
-            byte[] buf = new byte[8192];
-            long done = 0;
-            while (done < n) {
-                int r = read(buf, 0, (int) Math.min(buf.length, n - done));
-                if (r < 0) {
-                    break;
-                }
-                done += r;
-            }
-            return done;
-        }
-
-        @Override
-        public boolean markSupported() {
-            return false;
+        protected void observe(byte[] b, int off, int n) throws IOException {
+            copy.write(b, off, n);
+            count += n;
         }
     }
 }
